@@ -1,0 +1,80 @@
+# Popek build.  `make` builds ./popek; `make check` installs what is missing,
+# builds and runs every test; `make bench` measures; `make run` demonstrates.
+# Test suites live in fragments (tests/*/*.mk) that add themselves to CHECKS.
+
+CC      ?= cc
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+WARN     = -Wall -Wextra -Wno-unused-parameter
+CPPFLAGS = -I. -D_DEFAULT_SOURCE
+CSTD     = -std=c11
+ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(CPPFLAGS) -MMD -MP
+LDLIBS  ?= -lz
+
+BUILD   := build
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+CORE_SRC  := $(sort $(wildcard cpu/*.c mem/*.c devices/*.c machine/*.c disks/*.c))
+FRONT_SRC := $(sort $(wildcard frontends/*.c))
+
+CORE_OBJ      := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
+CORE_OBJ_SAN  := $(CORE_SRC:%.c=$(BUILD)/san/%.o)
+FRONT_OBJ     := $(FRONT_SRC:%.c=$(BUILD)/obj/%.o)
+
+LIBPOPEK      := $(BUILD)/libpopek.a
+LIBPOPEK_SAN  := $(BUILD)/libpopek-san.a
+
+CHECKS  :=
+BENCHES :=
+
+.PHONY: all check bench run deps clean conformance
+all: popek
+
+popek: $(FRONT_OBJ) $(LIBPOPEK)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(LIBPOPEK): $(CORE_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBPOPEK_SAN): $(CORE_OBJ_SAN)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/san/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) $(CPPFLAGS) -MMD -MP -c -o $@ $<
+
+# Every fragment may add rules and append to CHECKS / BENCHES.
+include $(sort $(wildcard tests/*/*.mk))
+
+deps:
+	@sh tests/deps.sh
+
+check: deps
+	$(MAKE) all
+	$(MAKE) check-run
+
+.PHONY: check-run
+check-run: $(CHECKS)
+	@echo "make check: all suites passed"
+
+bench: deps
+	$(MAKE) all
+	$(MAKE) bench-run
+
+.PHONY: bench-run
+bench-run: $(BENCHES)
+
+run: deps
+	$(MAKE) all
+	$(MAKE) run-demo
+
+clean:
+	rm -rf $(BUILD) popek
+
+-include $(CORE_OBJ:.o=.d) $(CORE_OBJ_SAN:.o=.d) $(FRONT_OBJ:.o=.d)

@@ -1,0 +1,116 @@
+/* The CPU backend interface: what the machine and frontends may ask of a
+ * CPU.  The interpreter implements it (cpu/interp*.c); a KVM backend will
+ * implement the same calls.  Nothing outside cpu/ sees struct cpu's fields. */
+#ifndef POPEK_CPU_CPU_H
+#define POPEK_CPU_CPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct bus;
+struct cpu;
+
+enum cpu_model {
+    CPU_8086,
+    CPU_286,
+    CPU_386,
+    CPU_486,
+    CPU_PENTIUM, /* P54C: family 5 model 2 */
+    CPU_P6,      /* Pentium Pro: family 6 model 1 */
+    CPU_NMODELS
+};
+
+/* General registers in encoding order. */
+enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI };
+/* Segment registers in encoding order. */
+enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_NSEG };
+
+/* EFLAGS bits. */
+#define F_CF 0x0001u
+#define F_PF 0x0004u
+#define F_AF 0x0010u
+#define F_ZF 0x0040u
+#define F_SF 0x0080u
+#define F_TF 0x0100u
+#define F_IF 0x0200u
+#define F_DF 0x0400u
+#define F_OF 0x0800u
+#define F_IOPL 0x3000u
+#define F_NT 0x4000u
+#define F_RF 0x10000u
+#define F_VM 0x20000u
+#define F_AC 0x40000u
+#define F_ID 0x200000u
+
+/* A segment register with its hidden descriptor cache. */
+struct cpu_seg {
+    uint16_t sel;
+    uint32_t base;
+    uint32_t limit; /* byte granular, as the CPU checks it */
+    uint16_t attr;  /* descriptor bits 40-47 and 52-55 (type, S, DPL, P, AVL, L, D/B, G) */
+};
+
+/* The architectural state a debugger, a test or a savestate reads and writes. */
+struct cpu_state {
+    uint32_t gpr[8];
+    uint32_t eip;
+    uint32_t eflags;
+    struct cpu_seg seg[S_NSEG];
+    uint32_t cr0, cr2, cr3, cr4;
+    struct { uint32_t base; uint16_t limit; } gdtr, idtr;
+    bool halted;
+};
+
+/* Why cpu_run()/cpu_step() returned. */
+enum cpu_exit {
+    CPU_EXIT_BUDGET,   /* ran the requested number of instructions */
+    CPU_EXIT_HALT,     /* HLT executed; with IF=0 and no NMI the CPU is stopped */
+    CPU_EXIT_SHUTDOWN, /* triple fault or equivalent: the machine should reset */
+    CPU_EXIT_ERROR,    /* an emulator-level problem (e.g. execution from unmapped memory) */
+    CPU_EXIT_STOP,     /* cpu_request_stop() was called */
+};
+
+const char *cpu_model_name(enum cpu_model m);
+/* Parses "8086", "286", "386", "486", "pentium", "p6".  Returns 0 or -1. */
+int cpu_parse_model(const char *name, enum cpu_model *out);
+
+/* Creates a CPU attached to bus; it starts in the reset state. */
+struct cpu *cpu_create(enum cpu_model model, struct bus *bus);
+void cpu_destroy(struct cpu *cpu);
+enum cpu_model cpu_model(const struct cpu *cpu);
+void cpu_reset(struct cpu *cpu);
+
+/* Runs up to budget instructions (each iteration of a REP string counts as
+ * one).  *executed receives how many ran.  Returns at HLT only when
+ * interrupts cannot wake the CPU (IF=0); with IF=1 a halted CPU waits for
+ * INTR and returns CPU_EXIT_HALT so the caller can advance time. */
+enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget, uint64_t *executed);
+/* Executes exactly one whole instruction (a REP string to its end),
+ * including delivery of any exception or software interrupt it raises. */
+enum cpu_exit cpu_step(struct cpu *cpu);
+/* Makes a running cpu_run() return CPU_EXIT_STOP at the next instruction boundary. */
+void cpu_request_stop(struct cpu *cpu);
+
+void cpu_get_state(const struct cpu *cpu, struct cpu_state *st);
+/* Loads state; the decoded-instruction cache and TLB are flushed. */
+void cpu_set_state(struct cpu *cpu, const struct cpu_state *st);
+/* Fills st->seg[s] as a real-mode load of sel would. */
+void cpu_state_real_seg(struct cpu_state *st, int s, uint16_t sel);
+
+/* The interrupt-request line, and how to get a vector when it is taken. */
+void cpu_set_intr(struct cpu *cpu, bool level);
+void cpu_set_intr_ack(struct cpu *cpu, uint8_t (*ack)(void *opaque), void *opaque);
+void cpu_set_nmi(struct cpu *cpu);
+
+/* Writes one line per executed instruction to f (NULL turns it off). */
+void cpu_set_trace(struct cpu *cpu, FILE *f);
+/* Prints registers, flags, segments and the bytes at CS:EIP. */
+void cpu_dump(const struct cpu *cpu, FILE *f);
+/* A human-readable reason for the last CPU_EXIT_ERROR. */
+const char *cpu_error(const struct cpu *cpu);
+
+/* Statistics for benchmarks. */
+uint64_t cpu_instructions(const struct cpu *cpu);
+
+#endif

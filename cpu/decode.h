@@ -1,0 +1,51 @@
+/* The decoded form of one instruction, as the decoder produces it and the
+ * execution switch consumes it (and the decoded-instruction cache keeps). */
+#ifndef POPEK_CPU_DECODE_H
+#define POPEK_CPU_DECODE_H
+
+#include <stdint.h>
+
+enum op {
+#define OP(name, mn) OP_##name,
+#define OPV(name, mn) OP_##name##_w, OP_##name##_d,
+#include "cpu/ops.def"
+#undef OP
+#undef OPV
+    OP_COUNT
+};
+
+/* insn.flags */
+#define I_O32 0x01    /* 32-bit operand size */
+#define I_A32 0x02    /* 32-bit address size */
+#define I_MEM 0x04    /* the ModRM operand is in memory */
+#define I_REP 0x08    /* F3 */
+#define I_REPNE 0x10  /* F2 */
+#define I_LOCK 0x20
+#define I_NOCACHE 0x40 /* crosses a page or wraps: never kept in the cache */
+#define I_SEGOVR 0x80 /* a segment prefix was given */
+
+#define NOREG 8 /* an address component that is absent (gpr[8] is 0) */
+
+struct insn {
+    uint16_t op;     /* enum op */
+    uint8_t len;     /* bytes, prefixes included */
+    uint8_t flags;   /* I_* */
+    uint8_t reg;     /* ModRM reg field, or the register in the opcode */
+    uint8_t rm;      /* ModRM rm field (a register when !(flags & I_MEM)) */
+    uint8_t seg;     /* segment of the memory operand, after any override */
+    uint8_t base;    /* address: base register or NOREG */
+    uint8_t index;   /* address: index register or NOREG */
+    uint8_t scale;   /* address: index shift 0-3 */
+    uint8_t opcode;  /* primary opcode byte (second byte for the 0F map) */
+    uint8_t map;     /* 0: one-byte map, 1: 0F map */
+    uint32_t disp;
+    uint32_t imm;
+    uint32_t imm2;   /* far pointer selector, ENTER nesting level */
+};
+
+struct cpu;
+/* Decodes the instruction at CS:EIP into *in.  Faults (#GP for a too-long
+ * instruction or a fetch beyond CS's limit, #PF later) unwind as usual. */
+void cpu_decode(struct cpu *c, struct insn *in);
+
+#endif

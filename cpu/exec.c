@@ -1,0 +1,664 @@
+/* The execution switch: one case per decoded operation (ops.def).  The
+ * common integer instructions are handled here inline; strings, multiply/
+ * divide, BCD, bit operations, far transfers and system instructions call
+ * out to their own files.  Every handler performs all accesses that can
+ * fault before it changes any register, so a fault restarts cleanly. */
+#include "cpu/operand.h"
+
+/* E op= src, for one of the eight ALU operations. */
+static ALWAYS_INLINE void alu_e(struct cpu *c, const struct insn *in, unsigned aop, unsigned bits, uint32_t src)
+{
+    uint32_t addr = IS_MEM(in) ? ea_of(c, in) : 0;
+    uint32_t d = rd_e(c, in, addr, bits);
+    uint32_t r = alu(c, aop, d, src & size_mask(bits), bits);
+    if (aop != 7)
+        wr_e(c, in, addr, r, bits);
+}
+
+/* G op= E. */
+static ALWAYS_INLINE void alu_g(struct cpu *c, const struct insn *in, unsigned aop, unsigned bits)
+{
+    uint32_t addr = IS_MEM(in) ? ea_of(c, in) : 0;
+    uint32_t s = rd_e(c, in, addr, bits);
+    uint32_t r = alu(c, aop, get_reg(c, in->reg, bits), s, bits);
+    if (aop != 7)
+        set_reg(c, in->reg, r, bits);
+}
+
+/* Accumulator op= immediate. */
+static ALWAYS_INLINE void alu_a(struct cpu *c, const struct insn *in, unsigned aop, unsigned bits)
+{
+    uint32_t r = alu(c, aop, get_reg(c, R_EAX, bits), in->imm & size_mask(bits), bits);
+    if (aop != 7)
+        set_reg(c, R_EAX, r, bits);
+}
+
+#define ALU_CASES(N, aop)                                                        \
+    case OP_##N##_EbGb: alu_e(c, in, aop, 8, get_r8(c, in->reg)); break;         \
+    case OP_##N##_EvGv_w: alu_e(c, in, aop, 16, c->gpr[in->reg]); break;         \
+    case OP_##N##_EvGv_d: alu_e(c, in, aop, 32, c->gpr[in->reg]); break;         \
+    case OP_##N##_GbEb: alu_g(c, in, aop, 8); break;                             \
+    case OP_##N##_GvEv_w: alu_g(c, in, aop, 16); break;                          \
+    case OP_##N##_GvEv_d: alu_g(c, in, aop, 32); break;                          \
+    case OP_##N##_ALIb: alu_a(c, in, aop, 8); break;                             \
+    case OP_##N##_eAXIv_w: alu_a(c, in, aop, 16); break;                         \
+    case OP_##N##_eAXIv_d: alu_a(c, in, aop, 32); break;                         \
+    case OP_##N##_EbIb: alu_e(c, in, aop, 8, in->imm); break;                    \
+    case OP_##N##_EvIv_w:                                                        \
+    case OP_##N##_EvIb_w: alu_e(c, in, aop, 16, in->imm); break;                 \
+    case OP_##N##_EvIv_d:                                                        \
+    case OP_##N##_EvIb_d: alu_e(c, in, aop, 32, in->imm); break;
+
+static ALWAYS_INLINE void test_e(struct cpu *c, const struct insn *in, unsigned bits, uint32_t src)
+{
+    uint32_t addr = IS_MEM(in) ? ea_of(c, in) : 0;
+    lf_logic(c, rd_e(c, in, addr, bits) & src & size_mask(bits), bits);
+}
+
+static ALWAYS_INLINE void xchg_e(struct cpu *c, const struct insn *in, unsigned bits)
+{
+    uint32_t addr = IS_MEM(in) ? ea_of(c, in) : 0;
+    uint32_t d = rd_e(c, in, addr, bits);
+    wr_e(c, in, addr, get_reg(c, in->reg, bits), bits);
+    set_reg(c, in->reg, d, bits);
+}
+
+static ALWAYS_INLINE void mov_eg(struct cpu *c, const struct insn *in, unsigned bits, uint32_t v)
+{
+    uint32_t addr = IS_MEM(in) ? ea_of(c, in) : 0;
+    wr_e(c, in, addr, v, bits);
+}
+
+static ALWAYS_INLINE uint32_t rd_e_addr(struct cpu *c, const struct insn *in, unsigned bits)
+{
+    uint32_t addr = IS_MEM(in) ? ea_of(c, in) : 0;
+    return rd_e(c, in, addr, bits);
+}
+
+static ALWAYS_INLINE void incdec_e(struct cpu *c, const struct insn *in, unsigned bits, bool dec)
+{
+    uint32_t addr = IS_MEM(in) ? ea_of(c, in) : 0;
+    uint32_t d = rd_e(c, in, addr, bits);
+    wr_e(c, in, addr, dec ? alu_dec(c, d, bits) : alu_inc(c, d, bits), bits);
+}
+
+static ALWAYS_INLINE void unary_e(struct cpu *c, const struct insn *in, unsigned bits, bool neg)
+{
+    uint32_t addr = IS_MEM(in) ? ea_of(c, in) : 0;
+    uint32_t d = rd_e(c, in, addr, bits);
+    wr_e(c, in, addr, neg ? alu_neg(c, d, bits) : ~d & size_mask(bits), bits);
+}
+
+static void shift_e(struct cpu *c, const struct insn *in, unsigned bits, unsigned count)
+{
+    count &= c->mi->shift_mask;
+    uint32_t addr = IS_MEM(in) ? ea_of(c, in) : 0;
+    uint32_t d = rd_e(c, in, addr, bits);
+    if (count == 0)
+        return;
+    wr_e(c, in, addr, cpu_shift(c, in->reg, d, count, bits), bits);
+}
+
+static void shxd_e(struct cpu *c, const struct insn *in, unsigned bits, unsigned count, bool left)
+{
+    uint32_t addr = IS_MEM(in) ? ea_of(c, in) : 0;
+    uint32_t d = rd_e(c, in, addr, bits);
+    uint32_t s = get_reg(c, in->reg, bits);
+    if ((count & 31) == 0)
+        return;
+    wr_e(c, in, addr, left ? cpu_shld(c, d, s, count, bits) : cpu_shrd(c, d, s, count, bits), bits);
+}
+
+static void push_sp_aware(struct cpu *c, unsigned reg, unsigned bytes)
+{
+    uint32_t v = c->gpr[reg];
+    /* The 8086 pushes SP after decrementing it; later chips push the old value. */
+    if (reg == R_ESP && !c->mi->push_sp_old)
+        v -= bytes;
+    push(c, v, bytes);
+}
+
+static void pop_ev(struct cpu *c, const struct insn *in, unsigned bits)
+{
+    unsigned bytes = bits / 8;
+    uint32_t v = stack_peek(c, 0, bytes);
+    if (IS_MEM(in)) {
+        /* An ESP-based address is computed after ESP has been incremented. */
+        uint32_t old = c->gpr[R_ESP];
+        stack_drop(c, bytes);
+        uint32_t addr = ea_of(c, in);
+        c->gpr[R_ESP] = old;
+        mem_write(c, in->seg, addr, v, bytes);
+        stack_drop(c, bytes);
+    } else {
+        stack_drop(c, bytes);
+        set_reg(c, in->rm, v, bits);
+    }
+}
+
+static void pusha(struct cpu *c, unsigned bytes)
+{
+    uint32_t sp = c->gpr[R_ESP], m = sp_mask(c);
+    for (unsigned r = 0; r < 8; r++)
+        mem_write(c, S_SS, (sp - (r + 1) * bytes) & m, c->gpr[r], bytes);
+    set_sp(c, (sp - 8 * bytes) & m);
+}
+
+static void popa(struct cpu *c, unsigned bytes)
+{
+    uint32_t v[8];
+    for (unsigned r = 0; r < 8; r++)
+        v[7 - r] = stack_peek(c, r * bytes, bytes);
+    for (unsigned r = 0; r < 8; r++)
+        if (r != R_ESP)
+            set_reg(c, r, v[r], bytes * 8);
+    stack_drop(c, 8 * bytes);
+}
+
+static void enter(struct cpu *c, const struct insn *in, unsigned bytes)
+{
+    unsigned level = in->imm2 & 31;
+    uint32_t m = sp_mask(c);
+    uint32_t sp = c->gpr[R_ESP];
+    uint32_t bp = c->gpr[R_EBP];
+    sp = (sp - bytes) & m;
+    mem_write(c, S_SS, sp, bp, bytes);
+    uint32_t frame = sp;
+    if (level > 0) {
+        uint32_t bpm = stack32(c) ? 0xFFFFFFFFu : 0xFFFFu;
+        for (unsigned i = 1; i < level; i++) {
+            bp = (bp - bytes) & bpm;
+            uint32_t v = mem_read(c, S_SS, bp, bytes);
+            sp = (sp - bytes) & m;
+            mem_write(c, S_SS, sp, v, bytes);
+        }
+        sp = (sp - bytes) & m;
+        mem_write(c, S_SS, sp, frame, bytes);
+    }
+    sp = (sp - in->imm) & m;
+    /* The 186+ check the new stack top too (SDM: #SS if it is outside SS). */
+    if (c->mi->model != CPU_8086 && in->imm)
+        (void)mem_read(c, S_SS, sp, 1);
+    set_reg(c, R_EBP, frame, bytes * 8);
+    set_sp(c, sp);
+}
+
+static void leave(struct cpu *c, unsigned bytes)
+{
+    uint32_t m = sp_mask(c);
+    uint32_t bp = c->gpr[R_EBP] & m;
+    uint32_t v = mem_read(c, S_SS, bp, bytes);
+    set_sp(c, (bp + bytes) & m);
+    set_reg(c, R_EBP, v, bytes * 8);
+}
+
+static int seg_of_push_pop(const struct insn *in)
+{
+    if (in->map == 1)
+        return in->opcode < 0xA8 ? S_FS : S_GS;
+    return (in->opcode >> 3) & 3;
+}
+
+void cpu_load_seg(struct cpu *c, int s, uint16_t sel)
+{
+    cpu_load_seg_real(c, s, sel);
+    if (s == S_SS)
+        c->inhibit_at = c->icount + 1;
+}
+
+static void load_far_ptr(struct cpu *c, const struct insn *in, int s, unsigned bits)
+{
+    uint32_t addr = ea_of(c, in);
+    uint32_t off = mem_read(c, in->seg, addr, bits / 8);
+    uint16_t sel = (uint16_t)mem_read(c, in->seg, (addr + bits / 8) & ((in->flags & I_A32) ? ~0u : 0xFFFFu), 2);
+    cpu_load_seg(c, s, sel);
+    set_reg(c, in->reg, off, bits);
+}
+
+static void in_out(struct cpu *c, uint16_t port, unsigned bytes, bool out)
+{
+    if (out) {
+        bus_out(c->bus, port, get_reg(c, R_EAX, bytes * 8), bytes);
+        cpu_check_map(c);
+    } else {
+        set_reg(c, R_EAX, bus_in(c->bus, port, bytes), bytes * 8);
+    }
+}
+
+static void bound(struct cpu *c, const struct insn *in, unsigned bits)
+{
+    uint32_t addr = ea_of(c, in);
+    unsigned bytes = bits / 8;
+    int32_t lo = (int32_t)sext(mem_read(c, in->seg, addr, bytes), bits);
+    int32_t hi = (int32_t)sext(mem_read(c, in->seg, (addr + bytes) & ((in->flags & I_A32) ? ~0u : 0xFFFFu),
+                                        bytes), bits);
+    int32_t v = (int32_t)sext(get_reg(c, in->reg, bits), bits);
+    if (v < lo || v > hi)
+        cpu_fault(c, EXC_BR, 0);
+}
+
+static void loop_op(struct cpu *c, const struct insn *in, int kind)
+{
+    bool a32 = in->flags & I_A32;
+    uint32_t cnt = a32 ? c->gpr[R_ECX] : get_r16(c, R_ECX);
+    bool take;
+    if (kind == 3) {
+        take = cnt == 0;
+    } else {
+        cnt = a32 ? cnt - 1 : (cnt - 1) & 0xFFFF;
+        take = cnt != 0;
+        if (kind == 0)
+            take = take && !get_zf(c);
+        else if (kind == 1)
+            take = take && get_zf(c);
+    }
+    if (take)
+        jump_near(c, c->next_eip + in->imm, in->flags & I_O32);
+    if (kind != 3) {
+        if (a32)
+            c->gpr[R_ECX] = cnt;
+        else
+            set_r16(c, R_ECX, (uint16_t)cnt);
+    }
+}
+
+static bool lock_ok(const struct insn *in)
+{
+    if (!IS_MEM(in))
+        return false;
+    switch (in->op) {
+#define L(N) case OP_##N##_EbGb: case OP_##N##_EvGv_w: case OP_##N##_EvGv_d: case OP_##N##_EbIb: \
+    case OP_##N##_EvIv_w: case OP_##N##_EvIv_d: case OP_##N##_EvIb_w: case OP_##N##_EvIb_d:
+    L(ADD) L(OR) L(ADC) L(SBB) L(AND) L(SUB) L(XOR)
+#undef L
+    case OP_INC_Eb: case OP_INC_Ev_w: case OP_INC_Ev_d: case OP_DEC_Eb: case OP_DEC_Ev_w: case OP_DEC_Ev_d:
+    case OP_NOT_Eb: case OP_NOT_Ev_w: case OP_NOT_Ev_d: case OP_NEG_Eb: case OP_NEG_Ev_w: case OP_NEG_Ev_d:
+    case OP_XCHG_EbGb: case OP_XCHG_EvGv_w: case OP_XCHG_EvGv_d:
+    case OP_BTS_EvGv_w: case OP_BTS_EvGv_d: case OP_BTR_EvGv_w: case OP_BTR_EvGv_d:
+    case OP_BTC_EvGv_w: case OP_BTC_EvGv_d: case OP_BTS_EvIb_w: case OP_BTS_EvIb_d:
+    case OP_BTR_EvIb_w: case OP_BTR_EvIb_d: case OP_BTC_EvIb_w: case OP_BTC_EvIb_d:
+    case OP_CMPXCHG_EbGb: case OP_CMPXCHG_EvGv_w: case OP_CMPXCHG_EvGv_d: case OP_CMPXCHG8B:
+    case OP_XADD_EbGb: case OP_XADD_EvGv_w: case OP_XADD_EvGv_d:
+        return true;
+    default:
+        return false;
+    }
+}
+
+void cpu_exec(struct cpu *c, const struct insn *in)
+{
+    if (unlikely(in->flags & I_LOCK) && c->mi->model >= CPU_386 && !lock_ok(in))
+        cpu_fault(c, EXC_UD, 0);
+
+    switch (in->op) {
+    ALU_CASES(ADD, 0)
+    ALU_CASES(OR, 1)
+    ALU_CASES(ADC, 2)
+    ALU_CASES(SBB, 3)
+    ALU_CASES(AND, 4)
+    ALU_CASES(SUB, 5)
+    ALU_CASES(XOR, 6)
+    ALU_CASES(CMP, 7)
+
+    case OP_TEST_EbGb: test_e(c, in, 8, get_r8(c, in->reg)); break;
+    case OP_TEST_EvGv_w: test_e(c, in, 16, c->gpr[in->reg]); break;
+    case OP_TEST_EvGv_d: test_e(c, in, 32, c->gpr[in->reg]); break;
+    case OP_TEST_ALIb: lf_logic(c, get_r8(c, 0) & in->imm & 0xFF, 8); break;
+    case OP_TEST_eAXIv_w: lf_logic(c, c->gpr[R_EAX] & in->imm & 0xFFFF, 16); break;
+    case OP_TEST_eAXIv_d: lf_logic(c, c->gpr[R_EAX] & in->imm, 32); break;
+    case OP_TEST_EbIb: test_e(c, in, 8, in->imm); break;
+    case OP_TEST_EvIv_w: test_e(c, in, 16, in->imm); break;
+    case OP_TEST_EvIv_d: test_e(c, in, 32, in->imm); break;
+
+    case OP_XCHG_EbGb: xchg_e(c, in, 8); break;
+    case OP_XCHG_EvGv_w: xchg_e(c, in, 16); break;
+    case OP_XCHG_EvGv_d: xchg_e(c, in, 32); break;
+    case OP_XCHG_eAXr_w: {
+        uint16_t t = get_r16(c, in->reg);
+        set_r16(c, in->reg, get_r16(c, R_EAX));
+        set_r16(c, R_EAX, t);
+        break;
+    }
+    case OP_XCHG_eAXr_d: {
+        uint32_t t = c->gpr[in->reg];
+        c->gpr[in->reg] = c->gpr[R_EAX];
+        c->gpr[R_EAX] = t;
+        break;
+    }
+
+    case OP_MOV_EbGb: mov_eg(c, in, 8, get_r8(c, in->reg)); break;
+    case OP_MOV_EvGv_w: mov_eg(c, in, 16, c->gpr[in->reg]); break;
+    case OP_MOV_EvGv_d: mov_eg(c, in, 32, c->gpr[in->reg]); break;
+    case OP_MOV_GbEb: set_r8(c, in->reg, (uint8_t)rd_e_addr(c, in, 8)); break;
+    case OP_MOV_GvEv_w: set_r16(c, in->reg, (uint16_t)rd_e_addr(c, in, 16)); break;
+    case OP_MOV_GvEv_d: c->gpr[in->reg] = rd_e_addr(c, in, 32); break;
+    case OP_MOV_EwSw:
+        if (IS_MEM(in))
+            mem_write(c, in->seg, ea_of(c, in), c->seg[in->reg].sel, 2);
+        else if (in->flags & I_O32)
+            c->gpr[in->rm] = c->seg[in->reg].sel;
+        else
+            set_r16(c, in->rm, c->seg[in->reg].sel);
+        break;
+    case OP_MOV_SwEw: cpu_load_seg(c, in->reg, (uint16_t)rd_e_addr(c, in, 16)); break;
+    case OP_MOV_ALOb: set_r8(c, 0, (uint8_t)mem_read(c, in->seg, in->disp, 1)); break;
+    case OP_MOV_eAXOv_w: set_r16(c, 0, (uint16_t)mem_read(c, in->seg, in->disp, 2)); break;
+    case OP_MOV_eAXOv_d: c->gpr[R_EAX] = mem_read(c, in->seg, in->disp, 4); break;
+    case OP_MOV_ObAL: mem_write(c, in->seg, in->disp, get_r8(c, 0), 1); break;
+    case OP_MOV_OveAX_w: mem_write(c, in->seg, in->disp, c->gpr[R_EAX], 2); break;
+    case OP_MOV_OveAX_d: mem_write(c, in->seg, in->disp, c->gpr[R_EAX], 4); break;
+    case OP_MOV_rbIb: set_r8(c, in->reg, (uint8_t)in->imm); break;
+    case OP_MOV_rvIv_w: set_r16(c, in->reg, (uint16_t)in->imm); break;
+    case OP_MOV_rvIv_d: c->gpr[in->reg] = in->imm; break;
+    case OP_MOV_EbIb: mov_eg(c, in, 8, in->imm); break;
+    case OP_MOV_EvIv_w: mov_eg(c, in, 16, in->imm); break;
+    case OP_MOV_EvIv_d: mov_eg(c, in, 32, in->imm); break;
+
+    case OP_LEA_w:
+        if (!IS_MEM(in))
+            break; /* 8086 with a register operand: no architectural effect we model */
+        set_r16(c, in->reg, (uint16_t)ea_of(c, in));
+        break;
+    case OP_LEA_d:
+        if (IS_MEM(in))
+            c->gpr[in->reg] = ea_of(c, in);
+        break;
+    case OP_LES_w: case OP_LES_d:
+        if (IS_MEM(in))
+            load_far_ptr(c, in, S_ES, BITS_V(in));
+        break;
+    case OP_LDS_w: case OP_LDS_d:
+        if (IS_MEM(in))
+            load_far_ptr(c, in, S_DS, BITS_V(in));
+        break;
+    case OP_LSS_w: case OP_LSS_d: load_far_ptr(c, in, S_SS, BITS_V(in)); break;
+    case OP_LFS_w: case OP_LFS_d: load_far_ptr(c, in, S_FS, BITS_V(in)); break;
+    case OP_LGS_w: case OP_LGS_d: load_far_ptr(c, in, S_GS, BITS_V(in)); break;
+
+    case OP_INC_r_w: set_r16(c, in->reg, (uint16_t)alu_inc(c, get_r16(c, in->reg), 16)); break;
+    case OP_INC_r_d: c->gpr[in->reg] = alu_inc(c, c->gpr[in->reg], 32); break;
+    case OP_DEC_r_w: set_r16(c, in->reg, (uint16_t)alu_dec(c, get_r16(c, in->reg), 16)); break;
+    case OP_DEC_r_d: c->gpr[in->reg] = alu_dec(c, c->gpr[in->reg], 32); break;
+    case OP_INC_Eb: incdec_e(c, in, 8, false); break;
+    case OP_INC_Ev_w: incdec_e(c, in, 16, false); break;
+    case OP_INC_Ev_d: incdec_e(c, in, 32, false); break;
+    case OP_DEC_Eb: incdec_e(c, in, 8, true); break;
+    case OP_DEC_Ev_w: incdec_e(c, in, 16, true); break;
+    case OP_DEC_Ev_d: incdec_e(c, in, 32, true); break;
+    case OP_NOT_Eb: unary_e(c, in, 8, false); break;
+    case OP_NOT_Ev_w: unary_e(c, in, 16, false); break;
+    case OP_NOT_Ev_d: unary_e(c, in, 32, false); break;
+    case OP_NEG_Eb: unary_e(c, in, 8, true); break;
+    case OP_NEG_Ev_w: unary_e(c, in, 16, true); break;
+    case OP_NEG_Ev_d: unary_e(c, in, 32, true); break;
+
+    case OP_MUL_Eb: case OP_MUL_Ev_w: case OP_MUL_Ev_d:
+    case OP_IMUL_Eb: case OP_IMUL_Ev_w: case OP_IMUL_Ev_d:
+    case OP_DIV_Eb: case OP_DIV_Ev_w: case OP_DIV_Ev_d:
+    case OP_IDIV_Eb: case OP_IDIV_Ev_w: case OP_IDIV_Ev_d:
+    case OP_IMUL_GvEvIv_w: case OP_IMUL_GvEvIv_d: case OP_IMUL_GvEvIb_w: case OP_IMUL_GvEvIb_d:
+    case OP_IMUL_GvEv_w: case OP_IMUL_GvEv_d:
+        cpu_exec_muldiv(c, in);
+        break;
+
+    case OP_SHIFT_Eb1: shift_e(c, in, 8, 1); break;
+    case OP_SHIFT_Ev1_w: shift_e(c, in, 16, 1); break;
+    case OP_SHIFT_Ev1_d: shift_e(c, in, 32, 1); break;
+    case OP_SHIFT_EbCL: shift_e(c, in, 8, get_r8(c, R_ECX)); break;
+    case OP_SHIFT_EvCL_w: shift_e(c, in, 16, get_r8(c, R_ECX)); break;
+    case OP_SHIFT_EvCL_d: shift_e(c, in, 32, get_r8(c, R_ECX)); break;
+    case OP_SHIFT_EbIb: shift_e(c, in, 8, in->imm & 0xFF); break;
+    case OP_SHIFT_EvIb_w: shift_e(c, in, 16, in->imm & 0xFF); break;
+    case OP_SHIFT_EvIb_d: shift_e(c, in, 32, in->imm & 0xFF); break;
+    case OP_SHLD_EvGvIb_w: shxd_e(c, in, 16, in->imm, true); break;
+    case OP_SHLD_EvGvIb_d: shxd_e(c, in, 32, in->imm, true); break;
+    case OP_SHLD_EvGvCL_w: shxd_e(c, in, 16, get_r8(c, R_ECX), true); break;
+    case OP_SHLD_EvGvCL_d: shxd_e(c, in, 32, get_r8(c, R_ECX), true); break;
+    case OP_SHRD_EvGvIb_w: shxd_e(c, in, 16, in->imm, false); break;
+    case OP_SHRD_EvGvIb_d: shxd_e(c, in, 32, in->imm, false); break;
+    case OP_SHRD_EvGvCL_w: shxd_e(c, in, 16, get_r8(c, R_ECX), false); break;
+    case OP_SHRD_EvGvCL_d: shxd_e(c, in, 32, get_r8(c, R_ECX), false); break;
+
+    case OP_PUSH_r_w: push_sp_aware(c, in->reg, 2); break;
+    case OP_PUSH_r_d: push_sp_aware(c, in->reg, 4); break;
+    case OP_POP_r_w: {
+        uint32_t v = stack_peek(c, 0, 2);
+        stack_drop(c, 2);
+        set_r16(c, in->reg, (uint16_t)v);
+        break;
+    }
+    case OP_POP_r_d: {
+        uint32_t v = stack_peek(c, 0, 4);
+        stack_drop(c, 4);
+        c->gpr[in->reg] = v;
+        break;
+    }
+    case OP_PUSH_Ev_w: {
+        uint32_t v = rd_e_addr(c, in, 16);
+        if (!IS_MEM(in) && in->rm == R_ESP && !c->mi->push_sp_old)
+            v -= 2;
+        push(c, v, 2);
+        break;
+    }
+    case OP_PUSH_Ev_d: push(c, rd_e_addr(c, in, 32), 4); break;
+    case OP_POP_Ev_w: pop_ev(c, in, 16); break;
+    case OP_POP_Ev_d: pop_ev(c, in, 32); break;
+    case OP_PUSH_Iv_w: case OP_PUSH_Ib_w: push(c, in->imm, 2); break;
+    case OP_PUSH_Iv_d: case OP_PUSH_Ib_d: push(c, in->imm, 4); break;
+    case OP_PUSH_seg_w: push(c, c->seg[seg_of_push_pop(in)].sel, 2); break;
+    case OP_PUSH_seg_d:
+        /* A 32-bit push of a segment register writes only the low word on
+         * P6-family and earlier Intel chips... but moves ESP by 4. */
+        {
+            uint32_t sp = (c->gpr[R_ESP] - 4) & sp_mask(c);
+            mem_write(c, S_SS, sp, c->seg[seg_of_push_pop(in)].sel, 2);
+            set_sp(c, sp);
+        }
+        break;
+    case OP_POP_seg_w: case OP_POP_seg_d: {
+        unsigned bytes = in->op == OP_POP_seg_d ? 4 : 2;
+        int s = in->map == 0 && in->opcode == 0x0F ? S_CS : seg_of_push_pop(in);
+        uint16_t sel = (uint16_t)stack_peek(c, 0, 2);
+        cpu_load_seg(c, s, sel);
+        stack_drop(c, bytes);
+        break;
+    }
+    case OP_PUSHA_w: pusha(c, 2); break;
+    case OP_PUSHA_d: pusha(c, 4); break;
+    case OP_POPA_w: popa(c, 2); break;
+    case OP_POPA_d: popa(c, 4); break;
+    case OP_PUSHF_w: push(c, get_eflags(c) & 0xFFFF, 2); break;
+    case OP_PUSHF_d: push(c, get_eflags(c) & 0x00FCFFFF, 4); break;
+    case OP_POPF_w: {
+        uint32_t v = stack_peek(c, 0, 2);
+        stack_drop(c, 2);
+        cpu_write_eflags(c, v, 0xFFFF);
+        break;
+    }
+    case OP_POPF_d: {
+        uint32_t v = stack_peek(c, 0, 4);
+        stack_drop(c, 4);
+        cpu_write_eflags(c, v, ~(uint32_t)(F_VM | F_RF));
+        c->eflags &= ~F_RF;
+        break;
+    }
+    case OP_SAHF:
+        set_arith_flags(c, (get_arith_flags(c) & F_OF) | (get_r8(c, 4) & (F_SF | F_ZF | F_AF | F_PF | F_CF)));
+        break;
+    case OP_LAHF: set_r8(c, 4, (uint8_t)(get_eflags(c) & 0xFF)); break;
+    case OP_ENTER_w: enter(c, in, 2); break;
+    case OP_ENTER_d: enter(c, in, 4); break;
+    case OP_LEAVE_w: leave(c, 2); break;
+    case OP_LEAVE_d: leave(c, 4); break;
+    case OP_BOUND_w: bound(c, in, 16); break;
+    case OP_BOUND_d: bound(c, in, 32); break;
+
+    case OP_DAA: case OP_DAS: case OP_AAA: case OP_AAS: case OP_AAM: case OP_AAD:
+        cpu_exec_bcd(c, in);
+        break;
+    case OP_SALC: set_r8(c, 0, get_cf(c) ? 0xFF : 0); break;
+    case OP_XLAT: {
+        uint32_t a = (in->flags & I_A32) ? c->gpr[R_EBX] + get_r8(c, 0) : (get_r16(c, R_EBX) + get_r8(c, 0)) & 0xFFFF;
+        set_r8(c, 0, (uint8_t)mem_read(c, in->seg, a, 1));
+        break;
+    }
+    case OP_CBW_w: set_r16(c, R_EAX, (uint16_t)(int16_t)(int8_t)get_r8(c, 0)); break;
+    case OP_CBW_d: c->gpr[R_EAX] = (uint32_t)(int32_t)(int16_t)get_r16(c, R_EAX); break;
+    case OP_CWD_w: set_r16(c, R_EDX, (get_r16(c, R_EAX) & 0x8000) ? 0xFFFF : 0); break;
+    case OP_CWD_d: c->gpr[R_EDX] = (c->gpr[R_EAX] & 0x80000000u) ? 0xFFFFFFFFu : 0; break;
+
+    case OP_JO: case OP_JNO: case OP_JB: case OP_JAE: case OP_JE: case OP_JNE: case OP_JBE: case OP_JA:
+    case OP_JS: case OP_JNS: case OP_JP: case OP_JNP: case OP_JL: case OP_JGE: case OP_JLE: case OP_JG:
+        if (cond(c, in->op - OP_JO))
+            jump_near(c, c->next_eip + in->imm, in->flags & I_O32);
+        break;
+    case OP_JCC_Jv_w: case OP_JCC_Jv_d:
+        if (cond(c, in->opcode & 15))
+            jump_near(c, c->next_eip + in->imm, in->flags & I_O32);
+        break;
+    case OP_JMP_J_w: case OP_JMP_J_d: jump_near(c, c->next_eip + in->imm, in->flags & I_O32); break;
+    case OP_CALL_J_w: {
+        uint32_t ret = c->next_eip;
+        uint32_t target = (ret + in->imm) & 0xFFFF;
+        if (target > c->seg[S_CS].limit && c->mi->model != CPU_8086)
+            cpu_fault(c, EXC_GP, 0);
+        push(c, ret, 2);
+        c->next_eip = target;
+        break;
+    }
+    case OP_CALL_J_d: {
+        uint32_t ret = c->next_eip;
+        uint32_t target = ret + in->imm;
+        if (target > c->seg[S_CS].limit)
+            cpu_fault(c, EXC_GP, 0);
+        push(c, ret, 4);
+        c->next_eip = target;
+        break;
+    }
+    case OP_JMP_Ev_w: jump_near(c, rd_e_addr(c, in, 16), false); break;
+    case OP_JMP_Ev_d: jump_near(c, rd_e_addr(c, in, 32), true); break;
+    case OP_CALL_Ev_w: case OP_CALL_Ev_d: {
+        unsigned bits = BITS_V(in);
+        uint32_t target = rd_e_addr(c, in, bits);
+        if (target > c->seg[S_CS].limit && c->mi->model != CPU_8086)
+            cpu_fault(c, EXC_GP, 0);
+        push(c, c->next_eip, bits / 8);
+        c->next_eip = target;
+        break;
+    }
+    case OP_RET_w: case OP_RET_Iw_w: {
+        uint32_t target = stack_peek(c, 0, 2);
+        if (target > c->seg[S_CS].limit && c->mi->model != CPU_8086)
+            cpu_fault(c, EXC_GP, 0);
+        stack_drop(c, 2 + (in->op == OP_RET_Iw_w ? (in->imm & 0xFFFF) : 0));
+        c->next_eip = target;
+        break;
+    }
+    case OP_RET_d: case OP_RET_Iw_d: {
+        uint32_t target = stack_peek(c, 0, 4);
+        if (target > c->seg[S_CS].limit)
+            cpu_fault(c, EXC_GP, 0);
+        stack_drop(c, 4 + (in->op == OP_RET_Iw_d ? (in->imm & 0xFFFF) : 0));
+        c->next_eip = target;
+        break;
+    }
+    case OP_JMP_Ap_w: case OP_JMP_Ap_d: case OP_CALL_Ap_w: case OP_CALL_Ap_d:
+    case OP_JMP_Ep_w: case OP_JMP_Ep_d: case OP_CALL_Ep_w: case OP_CALL_Ep_d:
+    case OP_RETF_w: case OP_RETF_d: case OP_RETF_Iw_w: case OP_RETF_Iw_d:
+    case OP_IRET_w: case OP_IRET_d: case OP_INT3: case OP_INT_Ib: case OP_INTO: case OP_INT1:
+        cpu_exec_far(c, in);
+        break;
+    case OP_LOOPNE_w: case OP_LOOPNE_d: loop_op(c, in, 0); break;
+    case OP_LOOPE_w: case OP_LOOPE_d: loop_op(c, in, 1); break;
+    case OP_LOOP_w: case OP_LOOP_d: loop_op(c, in, 2); break;
+    case OP_JCXZ_w: case OP_JCXZ_d: loop_op(c, in, 3); break;
+
+    case OP_MOVSB: case OP_MOVS_w: case OP_MOVS_d: case OP_CMPSB: case OP_CMPS_w: case OP_CMPS_d:
+    case OP_STOSB: case OP_STOS_w: case OP_STOS_d: case OP_LODSB: case OP_LODS_w: case OP_LODS_d:
+    case OP_SCASB: case OP_SCAS_w: case OP_SCAS_d: case OP_INSB: case OP_INS_w: case OP_INS_d:
+    case OP_OUTSB: case OP_OUTS_w: case OP_OUTS_d:
+        cpu_exec_string(c, in);
+        break;
+
+    case OP_IN_ALIb: in_out(c, (uint16_t)in->imm, 1, false); break;
+    case OP_IN_eAXIb_w: in_out(c, (uint16_t)in->imm, 2, false); break;
+    case OP_IN_eAXIb_d: in_out(c, (uint16_t)in->imm, 4, false); break;
+    case OP_OUT_IbAL: in_out(c, (uint16_t)in->imm, 1, true); break;
+    case OP_OUT_IbeAX_w: in_out(c, (uint16_t)in->imm, 2, true); break;
+    case OP_OUT_IbeAX_d: in_out(c, (uint16_t)in->imm, 4, true); break;
+    case OP_IN_ALDX: in_out(c, get_r16(c, R_EDX), 1, false); break;
+    case OP_IN_eAXDX_w: in_out(c, get_r16(c, R_EDX), 2, false); break;
+    case OP_IN_eAXDX_d: in_out(c, get_r16(c, R_EDX), 4, false); break;
+    case OP_OUT_DXAL: in_out(c, get_r16(c, R_EDX), 1, true); break;
+    case OP_OUT_DXeAX_w: in_out(c, get_r16(c, R_EDX), 2, true); break;
+    case OP_OUT_DXeAX_d: in_out(c, get_r16(c, R_EDX), 4, true); break;
+
+    case OP_HLT: c->halted = true; break;
+    case OP_CMC: set_cf(c, !get_cf(c)); break;
+    case OP_CLC: set_cf(c, 0); break;
+    case OP_STC: set_cf(c, 1); break;
+    case OP_CLI: c->eflags &= ~F_IF; break;
+    case OP_STI:
+        if (!(c->eflags & F_IF))
+            c->inhibit_at = c->icount + 1;
+        c->eflags |= F_IF;
+        break;
+    case OP_CLD: c->eflags &= ~F_DF; break;
+    case OP_STD: c->eflags |= F_DF; break;
+    case OP_NOP: case OP_WAIT: break;
+    case OP_ESC:
+        /* No FPU yet: with CR0.EM (or TS) set the escape raises #NM; else it
+         * reads its operand and does nothing, as with no coprocessor. */
+        if (c->mi->model != CPU_8086 && (c->cr0 & 0xC) != 0)
+            cpu_fault(c, EXC_NM, 0);
+        break;
+
+    case OP_CMOV_w: case OP_CMOV_d: {
+        unsigned bits = BITS_V(in);
+        uint32_t v = rd_e_addr(c, in, bits);
+        if (cond(c, in->opcode & 15))
+            set_reg(c, in->reg, v, bits);
+        break;
+    }
+    case OP_SETCC: mov_eg(c, in, 8, cond(c, in->opcode & 15)); break;
+    case OP_MOVZX_GvEb_w: set_r16(c, in->reg, (uint16_t)rd_e_addr(c, in, 8)); break;
+    case OP_MOVZX_GvEb_d: c->gpr[in->reg] = rd_e_addr(c, in, 8); break;
+    case OP_MOVZX_GvEw_w: set_r16(c, in->reg, (uint16_t)rd_e_addr(c, in, 16)); break;
+    case OP_MOVZX_GvEw_d: c->gpr[in->reg] = rd_e_addr(c, in, 16); break;
+    case OP_MOVSX_GvEb_w: set_r16(c, in->reg, (uint16_t)(int16_t)(int8_t)rd_e_addr(c, in, 8)); break;
+    case OP_MOVSX_GvEb_d: c->gpr[in->reg] = (uint32_t)(int32_t)(int8_t)rd_e_addr(c, in, 8); break;
+    case OP_MOVSX_GvEw_w: set_r16(c, in->reg, (uint16_t)rd_e_addr(c, in, 16)); break;
+    case OP_MOVSX_GvEw_d: c->gpr[in->reg] = (uint32_t)(int32_t)(int16_t)rd_e_addr(c, in, 16); break;
+    case OP_BSWAP: {
+        uint32_t v = c->gpr[in->reg];
+        if (in->flags & I_O32)
+            c->gpr[in->reg] = (v >> 24) | ((v >> 8) & 0xFF00) | ((v << 8) & 0xFF0000) | (v << 24);
+        else
+            set_r16(c, in->reg, 0); /* BSWAP of a 16-bit register: undefined; Intel chips clear it */
+        break;
+    }
+
+    case OP_BT_EvGv_w: case OP_BT_EvGv_d: case OP_BTS_EvGv_w: case OP_BTS_EvGv_d:
+    case OP_BTR_EvGv_w: case OP_BTR_EvGv_d: case OP_BTC_EvGv_w: case OP_BTC_EvGv_d:
+    case OP_BT_EvIb_w: case OP_BT_EvIb_d: case OP_BTS_EvIb_w: case OP_BTS_EvIb_d:
+    case OP_BTR_EvIb_w: case OP_BTR_EvIb_d: case OP_BTC_EvIb_w: case OP_BTC_EvIb_d:
+    case OP_BSF_w: case OP_BSF_d: case OP_BSR_w: case OP_BSR_d:
+    case OP_CMPXCHG_EbGb: case OP_CMPXCHG_EvGv_w: case OP_CMPXCHG_EvGv_d: case OP_CMPXCHG8B:
+    case OP_XADD_EbGb: case OP_XADD_EvGv_w: case OP_XADD_EvGv_d:
+        cpu_exec_bitop(c, in);
+        break;
+
+    case OP_GRP6: case OP_GRP7: case OP_CLTS: case OP_INVD: case OP_WBINVD:
+    case OP_MOV_RdCd: case OP_MOV_CdRd: case OP_MOV_RdDd: case OP_MOV_DdRd:
+    case OP_WRMSR: case OP_RDTSC: case OP_RDMSR: case OP_RDPMC: case OP_CPUID:
+        cpu_exec_system(c, in);
+        break;
+
+    case OP_UD2:
+    case OP_INVALID:
+    default:
+        if (c->mi->model == CPU_8086)
+            break; /* the 8086 has no #UD; undefined encodings are excluded from its tests */
+        cpu_fault(c, EXC_UD, 0);
+    }
+}

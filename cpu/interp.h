@@ -1,0 +1,331 @@
+/* Private to cpu/: the interpreter's CPU state and the inline helpers that
+ * the decoder and the execution switch share.  Nothing outside cpu/ may
+ * include this file. */
+#ifndef POPEK_CPU_INTERP_H
+#define POPEK_CPU_INTERP_H
+
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cpu/cpu.h"
+#include "cpu/decode.h"
+#include "mem/bus.h"
+
+#if defined(__GNUC__)
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define NORETURN __attribute__((noreturn))
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define likely(x) (x)
+#define unlikely(x) (x)
+#define NORETURN
+#define ALWAYS_INLINE inline
+#endif
+
+/* Exception vectors. */
+enum {
+    EXC_DE = 0, EXC_DB = 1, EXC_NMI = 2, EXC_BP = 3, EXC_OF = 4, EXC_BR = 5, EXC_UD = 6,
+    EXC_NM = 7, EXC_DF = 8, EXC_TS = 10, EXC_NP = 11, EXC_SS = 12, EXC_GP = 13, EXC_PF = 14,
+    EXC_MF = 16, EXC_AC = 17,
+};
+
+/* What differs between the chips a model stands for. */
+struct cpu_model_info {
+    const char *name;
+    enum cpu_model model;
+    uint32_t addr_mask;     /* address lines: 20, 24 or 32 */
+    uint8_t max_insn_len;   /* 0: no limit (8086 keeps fetching prefixes) */
+    uint8_t shift_mask;     /* 0xFF on the 8086 (count not masked), else 0x1F */
+    bool push_sp_old;       /* PUSH SP pushes the value before the decrement */
+    bool div_fault_next;    /* #DE returns to the next instruction (8086) */
+    uint32_t flags_fixed1;  /* FLAGS bits that read as 1 */
+    uint32_t flags_mask;    /* FLAGS bits that can be changed at all */
+    bool has_cpuid;
+    uint32_t cpuid_sig;     /* EAX of leaf 1 */
+    uint32_t cpuid_edx;     /* EDX of leaf 1 */
+};
+extern const struct cpu_model_info cpu_models[CPU_NMODELS];
+
+/* A software TLB entry: linear page -> host page, separately for reads and
+ * writes.  A tag of 1 never matches (page tags are 4 KiB aligned). */
+#define TLB_BITS 8
+#define TLB_SIZE (1u << TLB_BITS)
+#define TLB_INVALID 1u
+struct tlb_entry {
+    uint32_t tag_r, tag_w;
+    uint32_t phys_page; /* physical address of the page */
+    uint8_t *host;      /* host address of the page */
+};
+
+/* Decoded-instruction cache, direct-mapped by physical address. */
+#define ICACHE_BITS 14
+#define ICACHE_SIZE (1u << ICACHE_BITS)
+struct icache_entry {
+    uint32_t phys;
+    uint32_t mode; /* 0 = invalid; else ICMODE_VALID | default-size bit */
+    struct insn in;
+};
+#define ICMODE_VALID 2u
+
+/* Segment limits in the form the fast path checks: an access of size n at
+ * offset off is allowed when lo <= off and off + n - 1 <= hi. */
+struct seg_range {
+    uint32_t lo, hi;
+};
+
+struct cpu {
+    uint32_t gpr[9]; /* gpr[8] is always 0: the "no register" of an address */
+    uint32_t eip;
+    uint32_t next_eip; /* during execution: the address after this instruction */
+    uint32_t decode_phys; /* physical address of the last decoded instruction */
+    /* Lazy arithmetic flags: ZF/SF/PF from lf_res (the result sign-extended
+     * to 32 bits), CF = bit 31 of lf_aux, OF = bit 31 ^ bit 30, AF = bit 3,
+     * bit 0 flips SF and bits 8-15 flip the parity byte (so that any flag
+     * combination can be represented). */
+    uint32_t lf_res, lf_aux;
+    uint32_t eflags; /* all bits except the six arithmetic ones */
+
+    struct cpu_seg seg[S_NSEG];
+    struct seg_range segr[S_NSEG];
+    uint32_t cr0, cr2, cr3, cr4;
+    uint32_t dr[8];
+    uint64_t tsc_offset;
+    struct { uint32_t base; uint16_t limit; } gdtr, idtr;
+
+    const struct cpu_model_info *mi;
+    struct bus *bus;
+    uint32_t addr_mask; /* model address lines AND the bus's A20 mask */
+    uint32_t map_gen;   /* bus->map_gen the TLB was filled under */
+
+    struct tlb_entry tlb[TLB_SIZE];
+    struct icache_entry *icache;
+
+    /* Interrupts. */
+    bool intr;            /* INTR line level */
+    bool nmi;             /* NMI latched */
+    bool halted;
+    uint64_t inhibit_at;  /* no INTR before the instruction with this icount (STI, MOV SS) */
+    uint8_t (*intr_ack)(void *opaque);
+    void *intr_opaque;
+
+    /* Exceptions unwind to the run loop with longjmp. */
+    jmp_buf env;
+    int exc_vector;       /* -1: none being delivered */
+    uint32_t exc_error;
+    bool exc_has_error;
+    int exc_nest;         /* faults raised while delivering one */
+
+    /* Run bookkeeping. */
+    uint64_t icount;      /* instructions retired since creation */
+    uint64_t run_limit;   /* icount at which cpu_run stops */
+    bool stepping;        /* cpu_step: REP strings run to the end */
+    bool stop_req;
+    enum cpu_exit exit_reason;
+    bool exit_now;
+    FILE *trace;
+    char errmsg[200];
+};
+
+/* ---- general registers ------------------------------------------------ */
+static ALWAYS_INLINE uint8_t get_r8(const struct cpu *c, unsigned r)
+{
+    return (uint8_t)(r < 4 ? c->gpr[r] : c->gpr[r - 4] >> 8);
+}
+static ALWAYS_INLINE void set_r8(struct cpu *c, unsigned r, uint8_t v)
+{
+    if (r < 4)
+        c->gpr[r] = (c->gpr[r] & 0xFFFFFF00u) | v;
+    else
+        c->gpr[r - 4] = (c->gpr[r - 4] & 0xFFFF00FFu) | ((uint32_t)v << 8);
+}
+static ALWAYS_INLINE uint16_t get_r16(const struct cpu *c, unsigned r) { return (uint16_t)c->gpr[r]; }
+static ALWAYS_INLINE void set_r16(struct cpu *c, unsigned r, uint16_t v)
+{
+    c->gpr[r] = (c->gpr[r] & 0xFFFF0000u) | v;
+}
+
+/* ---- lazy flags ----------------------------------------------------- */
+extern const uint8_t cpu_parity_table[256]; /* 1 when the byte has even parity */
+
+#define LF_CF 0x80000000u
+#define LF_PO 0x40000000u /* CF ^ OF */
+#define LF_AF 0x00000008u
+#define LF_SD 0x00000001u
+
+static ALWAYS_INLINE unsigned get_cf(const struct cpu *c) { return c->lf_aux >> 31; }
+static ALWAYS_INLINE unsigned get_of(const struct cpu *c) { return ((c->lf_aux >> 31) ^ (c->lf_aux >> 30)) & 1; }
+static ALWAYS_INLINE unsigned get_af(const struct cpu *c) { return (c->lf_aux >> 3) & 1; }
+static ALWAYS_INLINE unsigned get_zf(const struct cpu *c) { return c->lf_res == 0; }
+static ALWAYS_INLINE unsigned get_sf(const struct cpu *c) { return ((c->lf_res >> 31) ^ c->lf_aux) & 1; }
+static ALWAYS_INLINE unsigned get_pf(const struct cpu *c)
+{
+    return cpu_parity_table[(c->lf_res ^ (c->lf_aux >> 8)) & 0xFF];
+}
+
+/* Sets the six arithmetic flags from explicit values. */
+static inline void set_arith_flags(struct cpu *c, uint32_t f)
+{
+    unsigned cf = f & F_CF ? 1 : 0, of = f & F_OF ? 1 : 0, af = f & F_AF ? 1 : 0;
+    unsigned zf = f & F_ZF ? 1 : 0, sf = f & F_SF ? 1 : 0, pf = f & F_PF ? 1 : 0;
+    c->lf_res = zf ? 0 : 1;
+    unsigned natural_pf = zf; /* parity of 0x00 is even, of 0x01 odd */
+    c->lf_aux = ((uint32_t)cf << 31) | ((uint32_t)(cf ^ of) << 30) | (af << 3) | sf |
+                ((uint32_t)(natural_pf != pf) << 8);
+}
+
+static inline uint32_t get_arith_flags(const struct cpu *c)
+{
+    return (get_cf(c) ? F_CF : 0) | (get_pf(c) ? F_PF : 0) | (get_af(c) ? F_AF : 0) |
+           (get_zf(c) ? F_ZF : 0) | (get_sf(c) ? F_SF : 0) | (get_of(c) ? F_OF : 0);
+}
+
+#define ARITH_FLAGS (F_CF | F_PF | F_AF | F_ZF | F_SF | F_OF)
+
+static inline uint32_t get_eflags(const struct cpu *c)
+{
+    return (c->eflags & ~ARITH_FLAGS) | get_arith_flags(c);
+}
+
+/* Writes FLAGS/EFLAGS bits selected by mask, honouring what the model can hold. */
+void cpu_write_eflags(struct cpu *c, uint32_t val, uint32_t mask);
+
+/* Result flags: r is the result, co the carry-out (or borrow-out) vector. */
+static ALWAYS_INLINE uint32_t sext(uint32_t v, unsigned bits)
+{
+    return bits == 32 ? v : (uint32_t)((int32_t)(v << (32 - bits)) >> (32 - bits));
+}
+static ALWAYS_INLINE void lf_arith(struct cpu *c, uint32_t r, uint32_t co, unsigned bits)
+{
+    c->lf_res = sext(r, bits);
+    c->lf_aux = ((co << (32 - bits)) & (LF_CF | LF_PO)) | (co & LF_AF);
+}
+static ALWAYS_INLINE void lf_logic(struct cpu *c, uint32_t r, unsigned bits)
+{
+    c->lf_res = sext(r, bits);
+    c->lf_aux = 0;
+}
+/* Flags from a result plus explicit CF, OF and AF. */
+static ALWAYS_INLINE void lf_set(struct cpu *c, uint32_t r, unsigned bits, unsigned cf, unsigned of,
+                                 unsigned af)
+{
+    c->lf_res = sext(r, bits);
+    c->lf_aux = ((uint32_t)cf << 31) | ((uint32_t)(cf ^ of) << 30) | (af ? LF_AF : 0);
+}
+/* Changes only CF (and keeps OF as it was). */
+static inline void set_cf(struct cpu *c, unsigned cf)
+{
+    unsigned of = get_of(c);
+    c->lf_aux = (c->lf_aux & ~(LF_CF | LF_PO)) | ((uint32_t)cf << 31) | ((uint32_t)(cf ^ of) << 30);
+}
+
+static ALWAYS_INLINE uint32_t add_co(uint32_t a, uint32_t b, uint32_t r) { return (a & b) | ((a | b) & ~r); }
+static ALWAYS_INLINE uint32_t sub_co(uint32_t a, uint32_t b, uint32_t r) { return (~a & b) | (~(a ^ b) & r); }
+
+/* Condition codes 0-15 as in Jcc/SETcc/CMOVcc. */
+static ALWAYS_INLINE bool cond(const struct cpu *c, unsigned cc)
+{
+    bool r;
+    switch (cc >> 1) {
+    case 0: r = get_of(c); break;
+    case 1: r = get_cf(c); break;
+    case 2: r = get_zf(c); break;
+    case 3: r = get_cf(c) || get_zf(c); break;
+    case 4: r = get_sf(c); break;
+    case 5: r = get_pf(c); break;
+    case 6: r = get_sf(c) != get_of(c); break;
+    default: r = get_zf(c) || (get_sf(c) != get_of(c)); break;
+    }
+    return r ^ (cc & 1);
+}
+
+/* ---- exceptions -------------------------------------------------------- */
+NORETURN void cpu_fault(struct cpu *c, int vector, uint32_t error_code);
+NORETURN void cpu_fault_noerr(struct cpu *c, int vector);
+/* Delivers the exception recorded by cpu_fault(); false on shutdown. */
+bool cpu_deliver_exception(struct cpu *c);
+/* Delivers a real-mode interrupt through the IVT (push FLAGS, CS, IP). */
+void cpu_interrupt_real(struct cpu *c, uint8_t vector, uint32_t return_eip);
+/* Stops the run with CPU_EXIT_ERROR and a message (an emulator-level problem). */
+NORETURN void cpu_error_exit(struct cpu *c, const char *fmt, ...);
+
+/* ---- memory --------------------------------------------------------- */
+void cpu_tlb_flush(struct cpu *c);
+void cpu_check_map(struct cpu *c);
+uint32_t cpu_read_slow(struct cpu *c, int seg, uint32_t off, unsigned size);
+void cpu_write_slow(struct cpu *c, int seg, uint32_t off, uint32_t val, unsigned size);
+/* Linear (segment already applied) accesses, no limit checks. */
+uint32_t cpu_read_lin(struct cpu *c, uint32_t lin, unsigned size);
+void cpu_write_lin(struct cpu *c, uint32_t lin, uint32_t val, unsigned size);
+/* Loads a segment register in real mode. */
+void cpu_load_seg_real(struct cpu *c, int s, uint16_t sel);
+void cpu_update_segr(struct cpu *c, int s);
+
+static ALWAYS_INLINE uint32_t ld_le(const uint8_t *p, unsigned size)
+{
+    switch (size) {
+    case 1: return p[0];
+    case 2: return (uint32_t)p[0] | ((uint32_t)p[1] << 8);
+    default: return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+    }
+}
+static ALWAYS_INLINE void st_le(uint8_t *p, uint32_t v, unsigned size)
+{
+    p[0] = (uint8_t)v;
+    if (size > 1) {
+        p[1] = (uint8_t)(v >> 8);
+        if (size > 2) {
+            p[2] = (uint8_t)(v >> 16);
+            p[3] = (uint8_t)(v >> 24);
+        }
+    }
+}
+
+static ALWAYS_INLINE bool seg_ok(const struct cpu *c, int seg, uint32_t off, unsigned size)
+{
+    const struct seg_range *r = &c->segr[seg];
+    uint32_t end = off + (size - 1);
+    return off >= r->lo && end <= r->hi && end >= off;
+}
+
+static ALWAYS_INLINE uint32_t mem_read(struct cpu *c, int seg, uint32_t off, unsigned size)
+{
+    if (likely(seg_ok(c, seg, off, size))) {
+        uint32_t lin = c->seg[seg].base + off;
+        const struct tlb_entry *e = &c->tlb[(lin >> 12) & (TLB_SIZE - 1)];
+        if (likely(e->tag_r == (lin & ~0xFFFu) && (lin & 0xFFF) <= 0x1000u - size))
+            return ld_le(e->host + (lin & 0xFFF), size);
+    }
+    return cpu_read_slow(c, seg, off, size);
+}
+
+static ALWAYS_INLINE void mem_write(struct cpu *c, int seg, uint32_t off, uint32_t val, unsigned size)
+{
+    if (likely(seg_ok(c, seg, off, size))) {
+        uint32_t lin = c->seg[seg].base + off;
+        const struct tlb_entry *e = &c->tlb[(lin >> 12) & (TLB_SIZE - 1)];
+        if (likely(e->tag_w == (lin & ~0xFFFu) && (lin & 0xFFF) <= 0x1000u - size)) {
+            st_le(e->host + (lin & 0xFFF), val, size);
+            return;
+        }
+    }
+    cpu_write_slow(c, seg, off, val, size);
+}
+
+/* ---- decoded-instruction cache ------------------------------------ */
+void cpu_icache_flush(struct cpu *c);
+void cpu_code_write_hook(void *opaque, uint32_t page_base, uint64_t granules);
+/* Returns the decoded instruction at CS:EIP (decoding it if needed). */
+const struct insn *cpu_fetch_insn(struct cpu *c, struct insn *scratch);
+
+/* ---- execution ------------------------------------------------------ */
+/* Executes one decoded instruction (the big switch).  Returns normally when
+ * the instruction completed; c->next_eip is then the new EIP. */
+void cpu_exec(struct cpu *c, const struct insn *in);
+/* Names for the trace and for error messages. */
+const char *cpu_op_name(unsigned op);
+void cpu_trace_insn(struct cpu *c, const struct insn *in);
+
+#endif

@@ -1,0 +1,106 @@
+/* Assembles a machine from its parts (see machine.h). */
+#include "machine/machine.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+void machine_config_default(struct machine_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->model = CPU_P6;
+    cfg->ram_size = 32u << 20;
+}
+
+int machine_init(struct machine *m, const struct machine_config *cfg)
+{
+    memset(m, 0, sizeof(*m));
+    m->cfg = *cfg;
+    int rc = bus_init(&m->bus, cfg->ram_size);
+    if (rc < 0)
+        return rc;
+    /* The 8086 has 20 address lines, so the machine's A20 gate is moot
+     * there; later models start with A20 enabled as the CPU sees it and the
+     * chipset's gate decides. */
+    m->cpu = cpu_create(cfg->model, &m->bus);
+    if (!m->cpu) {
+        bus_free(&m->bus);
+        return -ENOMEM;
+    }
+    rc = debugcon_init(&m->debugcon, &m->bus, cfg->debugcon);
+    if (rc < 0) {
+        machine_free(m);
+        return rc;
+    }
+    return 0;
+}
+
+void machine_free(struct machine *m)
+{
+    if (m->cpu)
+        cpu_destroy(m->cpu);
+    bus_free(&m->bus);
+    memset(m, 0, sizeof(*m));
+}
+
+int machine_load_bios_image(struct machine *m, const uint8_t *image, size_t len)
+{
+    if (len == 0 || len > 256 * 1024 || (len & BUS_PAGE_MASK)) {
+        fprintf(stderr, "popek: firmware image of %zu bytes: want a multiple of 4 KiB up to 256 KiB\n",
+                len);
+        return -EINVAL;
+    }
+    /* Below 1 MiB only the top 128 KiB (E0000-FFFFF) belong to the BIOS. */
+    size_t low = len > 128 * 1024 ? 128 * 1024 : len;
+    int rc = bus_map_rom(&m->bus, (uint32_t)(0x100000 - low), image + (len - low), low);
+    if (rc == 0)
+        rc = bus_map_rom(&m->bus, (uint32_t)(0x100000000ull - len), image, len);
+    if (rc == 0)
+        cpu_reset(m->cpu);
+    return rc;
+}
+
+int machine_load_bios(struct machine *m, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "popek: cannot open firmware %s: %s\n", path, strerror(errno));
+        return -errno;
+    }
+    uint8_t *buf = malloc(256 * 1024 + 1);
+    if (!buf) {
+        fclose(f);
+        return -ENOMEM;
+    }
+    size_t len = fread(buf, 1, 256 * 1024 + 1, f);
+    int err = ferror(f);
+    fclose(f);
+    int rc;
+    if (err) {
+        fprintf(stderr, "popek: cannot read firmware %s\n", path);
+        rc = -EIO;
+    } else {
+        rc = machine_load_bios_image(m, buf, len);
+    }
+    free(buf);
+    return rc;
+}
+
+enum cpu_exit machine_run(struct machine *m, uint64_t *executed)
+{
+    uint64_t total = 0;
+    enum cpu_exit why;
+    for (;;) {
+        uint64_t n = 0;
+        why = cpu_run(m->cpu, 1u << 24, &n);
+        total += n;
+        if (why == CPU_EXIT_BUDGET)
+            continue;
+        /* Nothing can raise INTR yet (no PIC until the PC issue), so a halt
+         * is the end of the run whatever IF says. */
+        break;
+    }
+    if (executed)
+        *executed = total;
+    return why;
+}

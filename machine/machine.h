@@ -1,0 +1,41 @@
+/* One emulated PC: the bus, the CPU and the devices, with no state outside
+ * this struct, so that several machines can live in one process.
+ * Frontends talk to the machine; the machine wires CPU and devices to the bus. */
+#ifndef POPEK_MACHINE_MACHINE_H
+#define POPEK_MACHINE_MACHINE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cpu/cpu.h"
+#include "devices/debugcon.h"
+#include "mem/bus.h"
+
+struct machine_config {
+    enum cpu_model model;
+    uint32_t ram_size;     /* bytes */
+    FILE *debugcon;        /* where port 0xE9 output goes (NULL: stdout) */
+};
+
+struct machine {
+    struct machine_config cfg;
+    struct bus bus;
+    struct cpu *cpu;
+    struct debugcon debugcon;
+};
+
+void machine_config_default(struct machine_config *cfg);
+/* Returns 0 or -errno after printing why. */
+int machine_init(struct machine *m, const struct machine_config *cfg);
+void machine_free(struct machine *m);
+
+/* Loads a raw firmware image so that it ends at 1 MiB and at 4 GiB (the
+ * reset vector F000:FFF0 lands in its last 16 bytes).  Returns 0 or -errno. */
+int machine_load_bios(struct machine *m, const char *path);
+int machine_load_bios_image(struct machine *m, const uint8_t *image, size_t len);
+
+/* Runs until the guest halts with interrupts off, shuts down, or the CPU
+ * reports an error.  Returns the reason; *executed gets the instruction count. */
+enum cpu_exit machine_run(struct machine *m, uint64_t *executed);
+
+#endif

@@ -1,0 +1,335 @@
+/* Physical memory map and port-I/O space of one machine (see bus.h). */
+#include "mem/bus.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int bus_init(struct bus *bus, uint32_t ram_size)
+{
+    memset(bus, 0, sizeof(*bus));
+    if (ram_size == 0 || (ram_size & BUS_PAGE_MASK) || ram_size > 0xF0000000u) {
+        fprintf(stderr, "popek: RAM size %u is not a non-zero multiple of 4 KiB below 3.75 GiB\n",
+                ram_size);
+        return -EINVAL;
+    }
+    bus->ram = calloc(ram_size, 1);
+    bus->pages = calloc(BUS_NPAGES, sizeof(*bus->pages));
+    bus->code_bits = calloc(ram_size >> BUS_PAGE_SHIFT, sizeof(*bus->code_bits));
+    bus->io = calloc(65536, sizeof(*bus->io));
+    if (!bus->ram || !bus->pages || !bus->code_bits || !bus->io) {
+        fprintf(stderr, "popek: cannot allocate %u bytes of guest RAM\n", ram_size);
+        bus_free(bus);
+        return -ENOMEM;
+    }
+    bus->ram_size = ram_size;
+    for (uint32_t pn = 0; pn < (ram_size >> BUS_PAGE_SHIFT); pn++) {
+        bus->pages[pn].kind = BUS_RAM;
+        bus->pages[pn].host = bus->ram + ((size_t)pn << BUS_PAGE_SHIFT);
+    }
+    bus->a20_mask = 0xFFFFFFFFu;
+    return 0;
+}
+
+void bus_free(struct bus *bus)
+{
+    free(bus->ram);
+    free(bus->pages);
+    free(bus->code_bits);
+    free(bus->io);
+    for (unsigned i = 0; i < bus->nroms; i++)
+        free(bus->roms[i]);
+    memset(bus, 0, sizeof(*bus));
+}
+
+static int check_range(uint32_t base, uint64_t size)
+{
+    if ((base & BUS_PAGE_MASK) || (size & BUS_PAGE_MASK) || size == 0 ||
+        (uint64_t)base + size > 0x100000000ull)
+        return -EINVAL;
+    return 0;
+}
+
+int bus_map_rom(struct bus *bus, uint32_t base, const uint8_t *image, size_t len)
+{
+    size_t size = (len + BUS_PAGE_MASK) & ~(size_t)BUS_PAGE_MASK;
+    if (len == 0 || check_range(base, size) < 0) {
+        fprintf(stderr, "popek: ROM of %zu bytes does not fit at 0x%08x\n", len, base);
+        return -EINVAL;
+    }
+    if (bus->nroms == BUS_MAX_ROMS)
+        return -ENOSPC;
+    uint8_t *copy = malloc(size);
+    if (!copy)
+        return -ENOMEM;
+    memset(copy, 0xFF, size);
+    memcpy(copy, image, len);
+    bus->roms[bus->nroms++] = copy;
+    for (size_t off = 0; off < size; off += BUS_PAGE_SIZE) {
+        struct bus_page *p = &bus->pages[(base + off) >> BUS_PAGE_SHIFT];
+        p->kind = BUS_ROM;
+        p->host = copy + off;
+    }
+    bus->map_gen++;
+    return 0;
+}
+
+int bus_map_mmio(struct bus *bus, uint32_t base, uint32_t size, const struct mmio_ops *ops,
+                 void *opaque)
+{
+    if (check_range(base, size) < 0 || bus->nregions == BUS_MAX_REGIONS)
+        return -EINVAL;
+    unsigned idx = bus->nregions++;
+    bus->regions[idx] = (struct bus_region){ base, size, ops, opaque };
+    for (uint64_t off = 0; off < size; off += BUS_PAGE_SIZE) {
+        struct bus_page *p = &bus->pages[(base + off) >> BUS_PAGE_SHIFT];
+        p->kind = BUS_MMIO;
+        p->host = NULL;
+        p->region = (uint16_t)idx;
+    }
+    bus->map_gen++;
+    return 0;
+}
+
+int bus_map_ram_alias(struct bus *bus, uint32_t base, uint32_t ram_offset, uint32_t size)
+{
+    if (check_range(base, size) < 0 || (ram_offset & BUS_PAGE_MASK) ||
+        (uint64_t)ram_offset + size > bus->ram_size)
+        return -EINVAL;
+    for (uint32_t off = 0; off < size; off += BUS_PAGE_SIZE) {
+        struct bus_page *p = &bus->pages[(base + off) >> BUS_PAGE_SHIFT];
+        p->kind = BUS_RAM;
+        p->host = bus->ram + ram_offset + off;
+    }
+    bus->map_gen++;
+    return 0;
+}
+
+void bus_unmap(struct bus *bus, uint32_t base, uint32_t size)
+{
+    if (check_range(base, size) < 0)
+        return;
+    for (uint64_t off = 0; off < size; off += BUS_PAGE_SIZE)
+        bus->pages[(base + off) >> BUS_PAGE_SHIFT] = (struct bus_page){ 0 };
+    bus->map_gen++;
+}
+
+void bus_set_a20(struct bus *bus, bool enabled)
+{
+    uint32_t mask = enabled ? 0xFFFFFFFFu : 0xFFEFFFFFu;
+    if (mask != bus->a20_mask) {
+        bus->a20_mask = mask;
+        bus->map_gen++;
+    }
+}
+
+bool bus_a20(const struct bus *bus)
+{
+    return bus->a20_mask == 0xFFFFFFFFu;
+}
+
+/* RAM page number behind a RAM-kind page, for code tracking. */
+static inline uint32_t ram_page(const struct bus *bus, const struct bus_page *p)
+{
+    return (uint32_t)((p->host - bus->ram) >> BUS_PAGE_SHIFT);
+}
+
+/* Clears the granules of mask that are marked in RAM page p, which the
+ * write reached at page_base, and reports them to the hook. */
+static void code_invalidate(struct bus *bus, const struct bus_page *p, uint32_t page_base,
+                            uint64_t mask)
+{
+    uint32_t rp = ram_page(bus, p);
+    uint64_t hit = bus->code_bits[rp] & mask;
+    if (!hit)
+        return;
+    bus->code_bits[rp] &= ~hit;
+    if (bus->code_write_hook)
+        bus->code_write_hook(bus->code_write_opaque, page_base, hit);
+}
+
+static void code_written(struct bus *bus, const struct bus_page *p, uint32_t phys, unsigned size)
+{
+    unsigned off = phys & BUS_PAGE_MASK;
+    unsigned first = off >> BUS_CODE_GRANULE_SHIFT;
+    unsigned last = (off + size - 1) >> BUS_CODE_GRANULE_SHIFT;
+    uint32_t page_base = phys & ~BUS_PAGE_MASK;
+    /* An instruction decoded in the previous granule may extend into this
+     * one, so that granule's decodings are stale too -- also when it is the
+     * last granule of the page before. */
+    if (first == 0 && page_base != 0) {
+        const struct bus_page *prev = bus_page(bus, page_base - BUS_PAGE_SIZE);
+        if (prev->kind == BUS_RAM)
+            code_invalidate(bus, prev, page_base - BUS_PAGE_SIZE, 1ull << 63);
+    }
+    if (!bus->code_bits[ram_page(bus, p)])
+        return;
+    uint64_t mask = 0;
+    for (unsigned g = first; g <= last && g < 64; g++)
+        mask |= 1ull << g;
+    if (first > 0)
+        mask |= 1ull << (first - 1);
+    code_invalidate(bus, p, page_base, mask);
+}
+
+bool bus_mark_code(struct bus *bus, uint32_t phys, unsigned len)
+{
+    const struct bus_page *p = bus_page(bus, phys);
+    if (p->kind != BUS_RAM || len == 0)
+        return false;
+    uint32_t rp = ram_page(bus, p);
+    uint64_t before = bus->code_bits[rp];
+    unsigned off = phys & BUS_PAGE_MASK;
+    unsigned last = off + len - 1;
+    if (last > BUS_PAGE_MASK)
+        last = BUS_PAGE_MASK;
+    for (unsigned g = off >> BUS_CODE_GRANULE_SHIFT; g <= last >> BUS_CODE_GRANULE_SHIFT; g++)
+        bus->code_bits[rp] |= 1ull << g;
+    return before == 0;
+}
+
+static unsigned mmio_max(const struct mmio_ops *ops)
+{
+    return ops->max_size ? ops->max_size : 4;
+}
+
+/* One access that does not cross a page. */
+static uint32_t read_in_page(struct bus *bus, uint32_t phys, unsigned size)
+{
+    const struct bus_page *p = bus_page(bus, phys);
+    switch (p->kind) {
+    case BUS_RAM:
+    case BUS_ROM: {
+        const uint8_t *h = p->host + (phys & BUS_PAGE_MASK);
+        uint32_t v = 0;
+        for (unsigned i = 0; i < size; i++)
+            v |= (uint32_t)h[i] << (8 * i);
+        return v;
+    }
+    case BUS_MMIO: {
+        const struct bus_region *r = &bus->regions[p->region];
+        uint32_t off = phys - r->base;
+        /* Masked like port reads: a device may leave junk above size,
+         * which would otherwise corrupt the bytes a split read ORs in. */
+        if (size <= mmio_max(r->ops) && (uint64_t)off + size <= r->size) {
+            uint32_t v = r->ops->read(r->opaque, off, size);
+            return size == 4 ? v : v & ((1u << (8 * size)) - 1);
+        }
+        uint32_t v = 0;
+        for (unsigned i = 0; i < size; i++)
+            v |= (r->ops->read(r->opaque, off + i, 1) & 0xFF) << (8 * i);
+        return v;
+    }
+    default:
+        return size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
+    }
+}
+
+static void write_in_page(struct bus *bus, uint32_t phys, uint32_t val, unsigned size)
+{
+    const struct bus_page *p = bus_page(bus, phys);
+    switch (p->kind) {
+    case BUS_RAM: {
+        uint8_t *h = p->host + (phys & BUS_PAGE_MASK);
+        for (unsigned i = 0; i < size; i++)
+            h[i] = (uint8_t)(val >> (8 * i));
+        code_written(bus, p, phys, size);
+        return;
+    }
+    case BUS_MMIO: {
+        const struct bus_region *r = &bus->regions[p->region];
+        uint32_t off = phys - r->base;
+        if (size <= mmio_max(r->ops) && (uint64_t)off + size <= r->size) {
+            r->ops->write(r->opaque, off, val, size);
+            return;
+        }
+        for (unsigned i = 0; i < size; i++)
+            r->ops->write(r->opaque, off + i, (val >> (8 * i)) & 0xFF, 1);
+        return;
+    }
+    default: /* ROM and unmapped: dropped */
+        return;
+    }
+}
+
+uint32_t bus_read(struct bus *bus, uint32_t phys, unsigned size)
+{
+    if (((phys & BUS_PAGE_MASK) + size) <= BUS_PAGE_SIZE)
+        return read_in_page(bus, phys, size);
+    uint32_t v = 0;
+    for (unsigned i = 0; i < size; i++)
+        v |= read_in_page(bus, phys + i, 1) << (8 * i);
+    return v;
+}
+
+void bus_write(struct bus *bus, uint32_t phys, uint32_t val, unsigned size)
+{
+    if (((phys & BUS_PAGE_MASK) + size) <= BUS_PAGE_SIZE) {
+        write_in_page(bus, phys, val, size);
+        return;
+    }
+    for (unsigned i = 0; i < size; i++)
+        write_in_page(bus, phys + i, (val >> (8 * i)) & 0xFF, 1);
+}
+
+void bus_read_block(struct bus *bus, uint32_t phys, void *dst, size_t len)
+{
+    uint8_t *d = dst;
+    for (size_t i = 0; i < len; i++)
+        d[i] = (uint8_t)read_in_page(bus, (uint32_t)(phys + i), 1);
+}
+
+void bus_write_block(struct bus *bus, uint32_t phys, const void *src, size_t len)
+{
+    const uint8_t *s = src;
+    for (size_t i = 0; i < len; i++)
+        write_in_page(bus, (uint32_t)(phys + i), s[i], 1);
+}
+
+int bus_io_register(struct bus *bus, uint16_t port, unsigned count, const struct io_ops *ops,
+                    void *opaque)
+{
+    if (count == 0 || port + count > 65536u || !ops)
+        return -EINVAL;
+    for (unsigned i = 0; i < count; i++)
+        bus->io[port + i] = (struct bus_io_slot){ ops, opaque };
+    return 0;
+}
+
+static uint32_t in_split(struct bus *bus, uint16_t port, unsigned size)
+{
+    uint32_t v = 0;
+    for (unsigned i = 0; i < size; i++) {
+        const struct bus_io_slot *s = &bus->io[(uint16_t)(port + i)];
+        uint32_t b = 0xFF;
+        if (s->ops && s->ops->read && (s->ops->sizes & 1))
+            b = s->ops->read(s->opaque, (uint16_t)(port + i), 1) & 0xFF;
+        v |= b << (8 * i);
+    }
+    return v;
+}
+
+uint32_t bus_in(struct bus *bus, uint16_t port, unsigned size)
+{
+    const struct bus_io_slot *s = &bus->io[port];
+    if (s->ops && s->ops->read && (s->ops->sizes & size)) {
+        uint32_t v = s->ops->read(s->opaque, port, size);
+        return size == 4 ? v : v & ((1u << (8 * size)) - 1);
+    }
+    return in_split(bus, port, size);
+}
+
+void bus_out(struct bus *bus, uint16_t port, uint32_t val, unsigned size)
+{
+    const struct bus_io_slot *s = &bus->io[port];
+    if (s->ops && s->ops->write && (s->ops->sizes & size)) {
+        s->ops->write(s->opaque, port, size == 4 ? val : val & ((1u << (8 * size)) - 1), size);
+        return;
+    }
+    for (unsigned i = 0; i < size; i++) {
+        const struct bus_io_slot *b = &bus->io[(uint16_t)(port + i)];
+        if (b->ops && b->ops->write && (b->ops->sizes & 1))
+            b->ops->write(b->opaque, (uint16_t)(port + i), (val >> (8 * i)) & 0xFF, 1);
+    }
+}
