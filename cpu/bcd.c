@@ -10,12 +10,15 @@ void cpu_exec_bcd(struct cpu *c, const struct insn *in)
     case OP_DAA: {
         uint8_t old = al;
         unsigned ncf = 0, naf = 0;
+        /* With AF set on entry the 8086 tests the original AL against 9Fh,
+         * not 99h, for the high-digit adjustment (hardware-captured tests). */
+        uint8_t hi_limit = c->mi->model == CPU_8086 && af ? 0x9F : 0x99;
         if ((al & 0x0F) > 9 || af) {
             ncf = cf || al > 0xF9;
             al = (uint8_t)(al + 6);
             naf = 1;
         }
-        if (old > 0x99 || cf) {
+        if (old > hi_limit || cf) {
             al = (uint8_t)(al + 0x60);
             ncf = 1;
         }
@@ -28,12 +31,14 @@ void cpu_exec_bcd(struct cpu *c, const struct insn *in)
     case OP_DAS: {
         uint8_t old = al;
         unsigned ncf = 0, naf = 0;
+        bool is8086 = c->mi->model == CPU_8086;
         if ((al & 0x0F) > 9 || af) {
-            ncf = cf || al < 6;
+            /* The 8086 takes CF from the high-digit step alone. */
+            ncf = !is8086 && (cf || al < 6);
             al = (uint8_t)(al - 6);
             naf = 1;
         }
-        if (old > 0x99 || cf) {
+        if (old > (is8086 && af ? 0x9F : 0x99) || cf) {
             al = (uint8_t)(al - 0x60);
             ncf = 1;
         }

@@ -13,11 +13,6 @@ struct cpu *cpu_create(enum cpu_model model, struct bus *bus)
     struct cpu *c = calloc(1, sizeof(*c));
     if (!c)
         return NULL;
-    c->icache = calloc(ICACHE_SIZE, sizeof(*c->icache));
-    if (!c->icache) {
-        free(c);
-        return NULL;
-    }
     c->mi = &cpu_models[model];
     c->bus = bus;
     bus->code_write_hook = cpu_code_write_hook;
@@ -34,7 +29,6 @@ void cpu_destroy(struct cpu *c)
         c->bus->code_write_hook = NULL;
         c->bus->code_write_opaque = NULL;
     }
-    free(c->icache);
     free(c);
 }
 
@@ -88,6 +82,8 @@ void cpu_reset(struct cpu *c)
 
 void cpu_update_segr(struct cpu *c, int s)
 {
+    if (s == S_CS)
+        cpu_fetch_invalidate(c);
     const struct cpu_seg *sg = &c->seg[s];
     /* Expand-down data segments (type bit 2 set on a data segment) are valid
      * above the limit, up to 64 KiB or 4 GiB by the B bit. */
@@ -171,6 +167,8 @@ void cpu_write_eflags(struct cpu *c, uint32_t val, uint32_t mask)
 void cpu_set_intr(struct cpu *c, bool level)
 {
     c->intr = level;
+    if (level)
+        c->events = true;
 }
 
 void cpu_set_intr_ack(struct cpu *c, uint8_t (*ack)(void *opaque), void *opaque)
@@ -182,16 +180,19 @@ void cpu_set_intr_ack(struct cpu *c, uint8_t (*ack)(void *opaque), void *opaque)
 void cpu_set_nmi(struct cpu *c)
 {
     c->nmi = true;
+    c->events = true;
 }
 
 void cpu_request_stop(struct cpu *c)
 {
     c->stop_req = true;
+    c->events = true;
 }
 
 void cpu_set_trace(struct cpu *c, FILE *f)
 {
     c->trace = f;
+    c->events = true;
 }
 
 const char *cpu_error(const struct cpu *c)
@@ -220,7 +221,7 @@ void cpu_error_exit(struct cpu *c, const char *fmt, ...)
 void cpu_icache_flush(struct cpu *c)
 {
     for (unsigned i = 0; i < ICACHE_SIZE; i++)
-        c->icache[i].mode = 0;
+        c->icache[i].tag = 0;
 }
 
 void cpu_code_write_hook(void *opaque, uint32_t page_base, uint64_t granules)
@@ -232,8 +233,8 @@ void cpu_code_write_hook(void *opaque, uint32_t page_base, uint64_t granules)
         uint32_t start = page_base + (g << BUS_CODE_GRANULE_SHIFT);
         for (uint32_t a = start; a < start + (1u << BUS_CODE_GRANULE_SHIFT); a++) {
             struct icache_entry *e = &c->icache[a & (ICACHE_SIZE - 1)];
-            if (e->phys == a)
-                e->mode = 0;
+            if ((uint32_t)e->tag == a)
+                e->tag = 0;
         }
     }
 }
@@ -250,16 +251,61 @@ static void mark_code(struct cpu *c, uint32_t phys, unsigned len)
     }
 }
 
-const struct insn *cpu_fetch_insn(struct cpu *c, struct insn *scratch)
+/* Sets the fetch window for the page holding CS:EIP, when that page is RAM
+ * or ROM and all of it (as far as EIP can reach it) is inside CS's limit. */
+static void fetch_window(struct cpu *c, uint32_t lin)
+{
+    c->fp_size = 0;
+    uint32_t phys = lin & c->addr_mask;
+    const struct bus_page *p = bus_page(c->bus, phys);
+    if (p->kind != BUS_RAM && p->kind != BUS_ROM)
+        return;
+    uint32_t start = c->eip - (lin & 0xFFF); /* EIP of the page's first byte */
+    uint32_t lo = start, size = 0x1000;
+    if (lo > c->eip) { /* the page starts below EIP 0 */
+        size -= 0u - lo;
+        lo = 0;
+    }
+    uint32_t limit = c->seg[S_CS].limit;
+    if (lo > limit)
+        return;
+    if (limit - lo < size - 1) {
+        /* CS ends inside this page: leave its last 15 bytes to the slow
+         * path, which checks that a whole instruction fits the limit, so
+         * the fast path need not. */
+        size = limit - lo + 1;
+        size = size > 15 ? size - 15 : 0;
+    }
+    c->fp_lo = lo;
+    c->fp_size = size;
+    c->fp_tag = ICTAG((phys & ~0xFFFu) + (lo - start), c->icmode);
+}
+
+void cpu_fetch_invalidate(struct cpu *c)
+{
+    c->fp_size = 0;
+    c->icmode = ICMODE_VALID | ((c->seg[S_CS].attr >> 14) & 1);
+}
+
+const struct insn *cpu_fetch_insn_slow(struct cpu *c, struct insn *scratch)
 {
     uint32_t lin = c->seg[S_CS].base + c->eip;
-    const struct tlb_entry *t = &c->tlb[(lin >> 12) & (TLB_SIZE - 1)];
-    uint32_t mode = ICMODE_VALID | ((c->seg[S_CS].attr >> 14) & 1);
-    if (likely(t->tag_r == (lin & ~0xFFFu))) {
-        uint32_t phys = t->phys_page | (lin & 0xFFF);
+    if (c->mi->model != CPU_8086 || c->eip <= 0xFFFF)
+        fetch_window(c, lin);
+    if (c->fp_size && c->eip - c->fp_lo < c->fp_size) {
+        uint64_t tag = c->fp_tag + (c->eip - c->fp_lo);
+        struct icache_entry *e = &c->icache[tag & (ICACHE_SIZE - 1)];
+        if (e->tag == tag)
+            return &e->in;
+    } else {
+        /* Outside the window (or near the CS limit): a cached entry is
+         * usable only if the whole instruction is inside the limit. */
+        uint32_t lin = c->seg[S_CS].base + c->eip;
+        uint32_t phys = lin & c->addr_mask;
         struct icache_entry *e = &c->icache[phys & (ICACHE_SIZE - 1)];
-        if (likely(e->phys == phys && e->mode == mode &&
-                   c->eip + e->in.len - 1 <= c->seg[S_CS].limit))
+        if (e->tag == ICTAG(phys, c->icmode) && c->eip + e->in.len - 1 <= c->seg[S_CS].limit &&
+            c->eip + e->in.len - 1 >= c->eip && (bus_page(c->bus, phys)->kind == BUS_RAM ||
+                                                 bus_page(c->bus, phys)->kind == BUS_ROM))
             return &e->in;
     }
     cpu_decode(c, scratch);
@@ -270,11 +316,8 @@ const struct insn *cpu_fetch_insn(struct cpu *c, struct insn *scratch)
     if (p->kind != BUS_RAM && p->kind != BUS_ROM)
         return scratch;
     mark_code(c, phys, scratch->len);
-    /* Fill the TLB for the code page so the next fetch hits. */
-    cpu_read_lin(c, lin, 1);
     struct icache_entry *e = &c->icache[phys & (ICACHE_SIZE - 1)];
-    e->phys = phys;
-    e->mode = mode;
+    e->tag = ICTAG(phys, c->icmode);
     e->in = *scratch;
     return &e->in;
 }
@@ -298,10 +341,26 @@ static bool take_interrupt(struct cpu *c)
     return false;
 }
 
+bool cpu_check_events(struct cpu *c, enum cpu_exit *why)
+{
+    if (c->stop_req) {
+        c->stop_req = false;
+        *why = CPU_EXIT_STOP;
+        return true;
+    }
+    if (!take_interrupt(c) && c->halted) {
+        *why = CPU_EXIT_HALT;
+        return true;
+    }
+    /* Stay in the slow lane while something can still need attention. */
+    c->events = c->nmi || c->intr || c->trace;
+    return false;
+}
+
 static enum cpu_exit run_loop(struct cpu *c)
 {
-    struct insn scratch;
     cpu_check_map(c);
+    c->exc_nest = 0;
     if (setjmp(c->env)) {
         if (c->exit_now)
             return c->exit_reason;
@@ -312,27 +371,8 @@ static enum cpu_exit run_loop(struct cpu *c)
         if (c->icount >= c->run_limit)
             return CPU_EXIT_BUDGET;
     }
-    for (;;) {
-        if (unlikely(c->nmi || c->intr || c->stop_req || c->halted)) {
-            if (c->stop_req) {
-                c->stop_req = false;
-                return CPU_EXIT_STOP;
-            }
-            if (!take_interrupt(c) && c->halted)
-                return CPU_EXIT_HALT;
-        }
-        if (unlikely(c->icount >= c->run_limit))
-            return CPU_EXIT_BUDGET;
-        const struct insn *in = cpu_fetch_insn(c, &scratch);
-        c->next_eip = c->eip + in->len;
-        if (unlikely(c->trace))
-            cpu_trace_insn(c, in);
-        cpu_exec(c, in);
-        c->eip = c->next_eip;
-        c->icount++;
-        if (unlikely(c->halted))
-            return CPU_EXIT_HALT;
-    }
+    c->events = c->nmi || c->intr || c->stop_req || c->halted || c->trace;
+    return cpu_run_inner(c);
 }
 
 enum cpu_exit cpu_run(struct cpu *c, uint64_t budget, uint64_t *executed)

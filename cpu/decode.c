@@ -158,6 +158,31 @@ static const struct opent0f map2[256] = {
     BSW(0), BSW(1), BSW(2), BSW(3), BSW(4), BSW(5), BSW(6), BSW(7),
 };
 
+/* LOCK is allowed only on these read-modify-write forms with a memory
+ * destination; on the 386 and later anything else is #UD. */
+static bool lock_ok(const struct insn *in)
+{
+    if (!(in->flags & I_MEM))
+        return false;
+    switch (in->op) {
+#define L(N) case OP_##N##_EbGb: case OP_##N##_EvGv_w: case OP_##N##_EvGv_d: case OP_##N##_EbIb: \
+    case OP_##N##_EvIv_w: case OP_##N##_EvIv_d: case OP_##N##_EvIb_w: case OP_##N##_EvIb_d:
+    L(ADD) L(OR) L(ADC) L(SBB) L(AND) L(SUB) L(XOR)
+#undef L
+    case OP_INC_Eb: case OP_INC_Ev_w: case OP_INC_Ev_d: case OP_DEC_Eb: case OP_DEC_Ev_w: case OP_DEC_Ev_d:
+    case OP_NOT_Eb: case OP_NOT_Ev_w: case OP_NOT_Ev_d: case OP_NEG_Eb: case OP_NEG_Ev_w: case OP_NEG_Ev_d:
+    case OP_XCHG_EbGb: case OP_XCHG_EvGv_w: case OP_XCHG_EvGv_d:
+    case OP_BTS_EvGv_w: case OP_BTS_EvGv_d: case OP_BTR_EvGv_w: case OP_BTR_EvGv_d:
+    case OP_BTC_EvGv_w: case OP_BTC_EvGv_d: case OP_BTS_EvIb_w: case OP_BTS_EvIb_d:
+    case OP_BTR_EvIb_w: case OP_BTR_EvIb_d: case OP_BTC_EvIb_w: case OP_BTC_EvIb_d:
+    case OP_CMPXCHG_EbGb: case OP_CMPXCHG_EvGv_w: case OP_CMPXCHG_EvGv_d: case OP_CMPXCHG8B:
+    case OP_XADD_EbGb: case OP_XADD_EvGv_w: case OP_XADD_EvGv_d:
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* Byte fetcher state for one decode. */
 struct fetcher {
     struct cpu *c;
@@ -430,6 +455,8 @@ void cpu_decode(struct cpu *c, struct insn *in)
     }
     in->op = op;
     in->len = (uint8_t)f.pos;
+    if ((in->flags & I_LOCK) && model >= CPU_386 && !lock_ok(in))
+        in->op = OP_INVALID;
 done:
     if (f.nocache)
         in->flags |= I_NOCACHE;

@@ -89,14 +89,34 @@ static ALWAYS_INLINE void unary_e(struct cpu *c, const struct insn *in, unsigned
     wr_e(c, in, addr, neg ? alu_neg(c, d, bits) : ~d & size_mask(bits), bits);
 }
 
-static void shift_e(struct cpu *c, const struct insn *in, unsigned bits, unsigned count)
+static ALWAYS_INLINE void shift_e(struct cpu *c, const struct insn *in, unsigned bits, unsigned count)
 {
     count &= c->mi->shift_mask;
     uint32_t addr = IS_MEM(in) ? ea_of(c, in) : 0;
     uint32_t d = rd_e(c, in, addr, bits);
     if (count == 0)
         return;
-    wr_e(c, in, addr, cpu_shift(c, in->reg, d, count, bits), bits);
+    uint32_t r;
+    if (likely(count < bits && in->reg >= 4 && in->reg != 6)) {
+        /* SHL, SHR, SAR by less than the width: the common case, inline. */
+        unsigned cf;
+        if (in->reg == 4) {
+            r = (d << count) & size_mask(bits);
+            cf = (d >> (bits - count)) & 1;
+            lf_set(c, r, bits, cf, msb(r, bits) ^ cf, 0);
+        } else if (in->reg == 5) {
+            r = d >> count;
+            cf = (d >> (count - 1)) & 1;
+            lf_set(c, r, bits, cf, count == 1 ? msb(d, bits) : 0, 0);
+        } else {
+            int32_t sd = (int32_t)sext(d, bits);
+            r = (uint32_t)(sd >> count) & size_mask(bits);
+            lf_set(c, r, bits, (uint32_t)(sd >> (count - 1)) & 1, 0, 0);
+        }
+    } else {
+        r = cpu_shift(c, in->reg, d, count, bits);
+    }
+    wr_e(c, in, addr, r, bits);
 }
 
 static void shxd_e(struct cpu *c, const struct insn *in, unsigned bits, unsigned count, bool left)
@@ -237,7 +257,7 @@ static void bound(struct cpu *c, const struct insn *in, unsigned bits)
         cpu_fault(c, EXC_BR, 0);
 }
 
-static void loop_op(struct cpu *c, const struct insn *in, int kind)
+static uint32_t loop_op(struct cpu *c, const struct insn *in, uint32_t nip, int kind)
 {
     bool a32 = in->flags & I_A32;
     uint32_t cnt = a32 ? c->gpr[R_ECX] : get_r16(c, R_ECX);
@@ -253,43 +273,21 @@ static void loop_op(struct cpu *c, const struct insn *in, int kind)
             take = take && get_zf(c);
     }
     if (take)
-        jump_near(c, c->next_eip + in->imm, in->flags & I_O32);
+        nip = jump_near(c, nip + in->imm, in->flags & I_O32);
     if (kind != 3) {
         if (a32)
             c->gpr[R_ECX] = cnt;
         else
             set_r16(c, R_ECX, (uint16_t)cnt);
     }
+    return nip;
 }
 
-static bool lock_ok(const struct insn *in)
+/* Executes one instruction; nip is the EIP after it unless it transfers
+ * control.  Returns the new EIP.  Out-of-line handlers see nip (and change
+ * it) as c->next_eip, which also gives the 8086's #DE its return address. */
+static ALWAYS_INLINE uint32_t exec_insn(struct cpu *c, const struct insn *in, uint32_t nip)
 {
-    if (!IS_MEM(in))
-        return false;
-    switch (in->op) {
-#define L(N) case OP_##N##_EbGb: case OP_##N##_EvGv_w: case OP_##N##_EvGv_d: case OP_##N##_EbIb: \
-    case OP_##N##_EvIv_w: case OP_##N##_EvIv_d: case OP_##N##_EvIb_w: case OP_##N##_EvIb_d:
-    L(ADD) L(OR) L(ADC) L(SBB) L(AND) L(SUB) L(XOR)
-#undef L
-    case OP_INC_Eb: case OP_INC_Ev_w: case OP_INC_Ev_d: case OP_DEC_Eb: case OP_DEC_Ev_w: case OP_DEC_Ev_d:
-    case OP_NOT_Eb: case OP_NOT_Ev_w: case OP_NOT_Ev_d: case OP_NEG_Eb: case OP_NEG_Ev_w: case OP_NEG_Ev_d:
-    case OP_XCHG_EbGb: case OP_XCHG_EvGv_w: case OP_XCHG_EvGv_d:
-    case OP_BTS_EvGv_w: case OP_BTS_EvGv_d: case OP_BTR_EvGv_w: case OP_BTR_EvGv_d:
-    case OP_BTC_EvGv_w: case OP_BTC_EvGv_d: case OP_BTS_EvIb_w: case OP_BTS_EvIb_d:
-    case OP_BTR_EvIb_w: case OP_BTR_EvIb_d: case OP_BTC_EvIb_w: case OP_BTC_EvIb_d:
-    case OP_CMPXCHG_EbGb: case OP_CMPXCHG_EvGv_w: case OP_CMPXCHG_EvGv_d: case OP_CMPXCHG8B:
-    case OP_XADD_EbGb: case OP_XADD_EvGv_w: case OP_XADD_EvGv_d:
-        return true;
-    default:
-        return false;
-    }
-}
-
-void cpu_exec(struct cpu *c, const struct insn *in)
-{
-    if (unlikely(in->flags & I_LOCK) && c->mi->model >= CPU_386 && !lock_ok(in))
-        cpu_fault(c, EXC_UD, 0);
-
     switch (in->op) {
     ALU_CASES(ADD, 0)
     ALU_CASES(OR, 1)
@@ -398,6 +396,7 @@ void cpu_exec(struct cpu *c, const struct insn *in)
     case OP_IDIV_Eb: case OP_IDIV_Ev_w: case OP_IDIV_Ev_d:
     case OP_IMUL_GvEvIv_w: case OP_IMUL_GvEvIv_d: case OP_IMUL_GvEvIb_w: case OP_IMUL_GvEvIb_d:
     case OP_IMUL_GvEv_w: case OP_IMUL_GvEv_d:
+        c->next_eip = nip;
         cpu_exec_muldiv(c, in);
         break;
 
@@ -494,6 +493,7 @@ void cpu_exec(struct cpu *c, const struct insn *in)
     case OP_BOUND_d: bound(c, in, 32); break;
 
     case OP_DAA: case OP_DAS: case OP_AAA: case OP_AAS: case OP_AAM: case OP_AAD:
+        c->next_eip = nip;
         cpu_exec_bcd(c, in);
         break;
     case OP_SALC: set_r8(c, 0, get_cf(c) ? 0xFF : 0); break;
@@ -510,40 +510,38 @@ void cpu_exec(struct cpu *c, const struct insn *in)
     case OP_JO: case OP_JNO: case OP_JB: case OP_JAE: case OP_JE: case OP_JNE: case OP_JBE: case OP_JA:
     case OP_JS: case OP_JNS: case OP_JP: case OP_JNP: case OP_JL: case OP_JGE: case OP_JLE: case OP_JG:
         if (cond(c, in->op - OP_JO))
-            jump_near(c, c->next_eip + in->imm, in->flags & I_O32);
+            nip = jump_near(c, nip + in->imm, in->flags & I_O32);
         break;
     case OP_JCC_Jv_w: case OP_JCC_Jv_d:
         if (cond(c, in->opcode & 15))
-            jump_near(c, c->next_eip + in->imm, in->flags & I_O32);
+            nip = jump_near(c, nip + in->imm, in->flags & I_O32);
         break;
-    case OP_JMP_J_w: case OP_JMP_J_d: jump_near(c, c->next_eip + in->imm, in->flags & I_O32); break;
+    case OP_JMP_J_w: case OP_JMP_J_d: nip = jump_near(c, nip + in->imm, in->flags & I_O32); break;
     case OP_CALL_J_w: {
-        uint32_t ret = c->next_eip;
-        uint32_t target = (ret + in->imm) & 0xFFFF;
+        uint32_t target = (nip + in->imm) & 0xFFFF;
         if (target > c->seg[S_CS].limit && c->mi->model != CPU_8086)
             cpu_fault(c, EXC_GP, 0);
-        push(c, ret, 2);
-        c->next_eip = target;
+        push(c, nip, 2);
+        nip = target;
         break;
     }
     case OP_CALL_J_d: {
-        uint32_t ret = c->next_eip;
-        uint32_t target = ret + in->imm;
+        uint32_t target = nip + in->imm;
         if (target > c->seg[S_CS].limit)
             cpu_fault(c, EXC_GP, 0);
-        push(c, ret, 4);
-        c->next_eip = target;
+        push(c, nip, 4);
+        nip = target;
         break;
     }
-    case OP_JMP_Ev_w: jump_near(c, rd_e_addr(c, in, 16), false); break;
-    case OP_JMP_Ev_d: jump_near(c, rd_e_addr(c, in, 32), true); break;
+    case OP_JMP_Ev_w: nip = jump_near(c, rd_e_addr(c, in, 16), false); break;
+    case OP_JMP_Ev_d: nip = jump_near(c, rd_e_addr(c, in, 32), true); break;
     case OP_CALL_Ev_w: case OP_CALL_Ev_d: {
         unsigned bits = BITS_V(in);
         uint32_t target = rd_e_addr(c, in, bits);
         if (target > c->seg[S_CS].limit && c->mi->model != CPU_8086)
             cpu_fault(c, EXC_GP, 0);
-        push(c, c->next_eip, bits / 8);
-        c->next_eip = target;
+        push(c, nip, bits / 8);
+        nip = target;
         break;
     }
     case OP_RET_w: case OP_RET_Iw_w: {
@@ -551,7 +549,7 @@ void cpu_exec(struct cpu *c, const struct insn *in)
         if (target > c->seg[S_CS].limit && c->mi->model != CPU_8086)
             cpu_fault(c, EXC_GP, 0);
         stack_drop(c, 2 + (in->op == OP_RET_Iw_w ? (in->imm & 0xFFFF) : 0));
-        c->next_eip = target;
+        nip = target;
         break;
     }
     case OP_RET_d: case OP_RET_Iw_d: {
@@ -559,25 +557,29 @@ void cpu_exec(struct cpu *c, const struct insn *in)
         if (target > c->seg[S_CS].limit)
             cpu_fault(c, EXC_GP, 0);
         stack_drop(c, 4 + (in->op == OP_RET_Iw_d ? (in->imm & 0xFFFF) : 0));
-        c->next_eip = target;
+        nip = target;
         break;
     }
     case OP_JMP_Ap_w: case OP_JMP_Ap_d: case OP_CALL_Ap_w: case OP_CALL_Ap_d:
     case OP_JMP_Ep_w: case OP_JMP_Ep_d: case OP_CALL_Ep_w: case OP_CALL_Ep_d:
     case OP_RETF_w: case OP_RETF_d: case OP_RETF_Iw_w: case OP_RETF_Iw_d:
     case OP_IRET_w: case OP_IRET_d: case OP_INT3: case OP_INT_Ib: case OP_INTO: case OP_INT1:
+        c->next_eip = nip;
         cpu_exec_far(c, in);
+        nip = c->next_eip;
         break;
-    case OP_LOOPNE_w: case OP_LOOPNE_d: loop_op(c, in, 0); break;
-    case OP_LOOPE_w: case OP_LOOPE_d: loop_op(c, in, 1); break;
-    case OP_LOOP_w: case OP_LOOP_d: loop_op(c, in, 2); break;
-    case OP_JCXZ_w: case OP_JCXZ_d: loop_op(c, in, 3); break;
+    case OP_LOOPNE_w: case OP_LOOPNE_d: nip = loop_op(c, in, nip, 0); break;
+    case OP_LOOPE_w: case OP_LOOPE_d: nip = loop_op(c, in, nip, 1); break;
+    case OP_LOOP_w: case OP_LOOP_d: nip = loop_op(c, in, nip, 2); break;
+    case OP_JCXZ_w: case OP_JCXZ_d: nip = loop_op(c, in, nip, 3); break;
 
     case OP_MOVSB: case OP_MOVS_w: case OP_MOVS_d: case OP_CMPSB: case OP_CMPS_w: case OP_CMPS_d:
     case OP_STOSB: case OP_STOS_w: case OP_STOS_d: case OP_LODSB: case OP_LODS_w: case OP_LODS_d:
     case OP_SCASB: case OP_SCAS_w: case OP_SCAS_d: case OP_INSB: case OP_INS_w: case OP_INS_d:
     case OP_OUTSB: case OP_OUTS_w: case OP_OUTS_d:
+        c->next_eip = nip;
         cpu_exec_string(c, in);
+        nip = c->next_eip;
         break;
 
     case OP_IN_ALIb: in_out(c, (uint16_t)in->imm, 1, false); break;
@@ -593,7 +595,7 @@ void cpu_exec(struct cpu *c, const struct insn *in)
     case OP_OUT_DXeAX_w: in_out(c, get_r16(c, R_EDX), 2, true); break;
     case OP_OUT_DXeAX_d: in_out(c, get_r16(c, R_EDX), 4, true); break;
 
-    case OP_HLT: c->halted = true; break;
+    case OP_HLT: c->halted = true; c->events = true; break;
     case OP_CMC: set_cf(c, !get_cf(c)); break;
     case OP_CLC: set_cf(c, 0); break;
     case OP_STC: set_cf(c, 1); break;
@@ -645,20 +647,58 @@ void cpu_exec(struct cpu *c, const struct insn *in)
     case OP_BSF_w: case OP_BSF_d: case OP_BSR_w: case OP_BSR_d:
     case OP_CMPXCHG_EbGb: case OP_CMPXCHG_EvGv_w: case OP_CMPXCHG_EvGv_d: case OP_CMPXCHG8B:
     case OP_XADD_EbGb: case OP_XADD_EvGv_w: case OP_XADD_EvGv_d:
+        c->next_eip = nip;
         cpu_exec_bitop(c, in);
         break;
 
     case OP_GRP6: case OP_GRP7: case OP_CLTS: case OP_INVD: case OP_WBINVD:
     case OP_MOV_RdCd: case OP_MOV_CdRd: case OP_MOV_RdDd: case OP_MOV_DdRd:
     case OP_WRMSR: case OP_RDTSC: case OP_RDMSR: case OP_RDPMC: case OP_CPUID:
+        c->next_eip = nip;
         cpu_exec_system(c, in);
         break;
 
     case OP_UD2:
     case OP_INVALID:
-    default:
         if (c->mi->model == CPU_8086)
             break; /* the 8086 has no #UD; undefined encodings are excluded from its tests */
         cpu_fault(c, EXC_UD, 0);
+#if defined(__GNUC__)
+    default:
+        __builtin_unreachable(); /* the decoder produces only listed ops */
+#else
+    default:
+        cpu_fault(c, EXC_UD, 0);
+#endif
+    }
+    return nip;
+}
+
+enum cpu_exit cpu_run_inner(struct cpu *c)
+{
+    struct insn scratch;
+    /* EIP lives in a register; c->eip is stored before each instruction so
+     * that a fault, which unwinds past this function, finds it there. */
+    uint32_t eip = c->eip;
+    for (;;) {
+        bool tracing = false;
+        if (unlikely(c->events)) {
+            enum cpu_exit why;
+            c->eip = eip;
+            if (cpu_check_events(c, &why))
+                return why;
+            eip = c->eip;
+            tracing = c->trace != NULL;
+        }
+        if (unlikely(c->icount >= c->run_limit)) {
+            c->eip = eip;
+            return CPU_EXIT_BUDGET;
+        }
+        c->eip = eip;
+        const struct insn *in = cpu_fetch_insn(c, eip, &scratch);
+        if (unlikely(tracing))
+            cpu_trace_insn(c, in);
+        eip = exec_insn(c, in, eip + in->len);
+        c->icount++;
     }
 }

@@ -64,11 +64,11 @@ struct tlb_entry {
 #define ICACHE_BITS 14
 #define ICACHE_SIZE (1u << ICACHE_BITS)
 struct icache_entry {
-    uint32_t phys;
-    uint32_t mode; /* 0 = invalid; else ICMODE_VALID | default-size bit */
+    uint64_t tag; /* physical address | mode << 32; 0 = invalid */
     struct insn in;
 };
-#define ICMODE_VALID 2u
+#define ICMODE_VALID 2u /* mode = ICMODE_VALID | CS default-size bit */
+#define ICTAG(phys, mode) ((uint64_t)(phys) | ((uint64_t)(mode) << 32))
 
 /* Segment limits in the form the fast path checks: an access of size n at
  * offset off is allowed when lo <= off and off + n - 1 <= hi. */
@@ -101,12 +101,18 @@ struct cpu {
     uint32_t map_gen;   /* bus->map_gen the TLB was filled under */
 
     struct tlb_entry tlb[TLB_SIZE];
-    struct icache_entry *icache;
+    /* The fetch window: EIPs in [fp_lo, fp_lo + fp_size) are on one RAM or
+     * ROM page whose byte at fp_lo is physical fp_phys, so sequential
+     * fetches skip the TLB.  fp_size 0 means "look it up". */
+    uint32_t fp_lo, fp_size;
+    uint64_t fp_tag; /* cache tag of the byte at fp_lo */
+    uint32_t icmode; /* cache mode for the current CS */
 
     /* Interrupts. */
     bool intr;            /* INTR line level */
     bool nmi;             /* NMI latched */
     bool halted;
+    bool events;          /* any of nmi, intr, stop_req, halted may be set: check them */
     uint64_t inhibit_at;  /* no INTR before the instruction with this icount (STI, MOV SS) */
     uint8_t (*intr_ack)(void *opaque);
     void *intr_opaque;
@@ -127,6 +133,8 @@ struct cpu {
     bool exit_now;
     FILE *trace;
     char errmsg[200];
+
+    struct icache_entry icache[ICACHE_SIZE];
 };
 
 /* ---- general registers ------------------------------------------------ */
@@ -256,6 +264,7 @@ void cpu_tlb_flush(struct cpu *c);
 void cpu_check_map(struct cpu *c);
 uint32_t cpu_read_slow(struct cpu *c, int seg, uint32_t off, unsigned size);
 void cpu_write_slow(struct cpu *c, int seg, uint32_t off, uint32_t val, unsigned size);
+NORETURN void cpu_limit_fault(struct cpu *c, int seg);
 /* Linear (segment already applied) accesses, no limit checks. */
 uint32_t cpu_read_lin(struct cpu *c, uint32_t lin, unsigned size);
 void cpu_write_lin(struct cpu *c, uint32_t lin, uint32_t val, unsigned size);
@@ -316,14 +325,31 @@ static ALWAYS_INLINE void mem_write(struct cpu *c, int seg, uint32_t off, uint32
 
 /* ---- decoded-instruction cache ------------------------------------ */
 void cpu_icache_flush(struct cpu *c);
+/* Forgets the fetch window (CS, the memory map or the TLB changed). */
+void cpu_fetch_invalidate(struct cpu *c);
 void cpu_code_write_hook(void *opaque, uint32_t page_base, uint64_t granules);
 /* Returns the decoded instruction at CS:EIP (decoding it if needed). */
-const struct insn *cpu_fetch_insn(struct cpu *c, struct insn *scratch);
+const struct insn *cpu_fetch_insn_slow(struct cpu *c, struct insn *scratch);
+/* c->eip must equal eip (the slow path reads it). */
+static ALWAYS_INLINE const struct insn *cpu_fetch_insn(struct cpu *c, uint32_t eip, struct insn *scratch)
+{
+    uint32_t off = eip - c->fp_lo;
+    if (likely(off < c->fp_size)) {
+        uint64_t tag = c->fp_tag + off;
+        const struct icache_entry *e = &c->icache[tag & (ICACHE_SIZE - 1)];
+        if (likely(e->tag == tag))
+            return &e->in;
+    }
+    return cpu_fetch_insn_slow(c, scratch);
+}
 
 /* ---- execution ------------------------------------------------------ */
-/* Executes one decoded instruction (the big switch).  Returns normally when
- * the instruction completed; c->next_eip is then the new EIP. */
-void cpu_exec(struct cpu *c, const struct insn *in);
+/* The interpreter loop with the execution switch (exec.c): runs until the
+ * budget is used up or an event ends the run.  Faults unwind past it. */
+enum cpu_exit cpu_run_inner(struct cpu *c);
+/* Handles c->events at an instruction boundary: stop requests, interrupts,
+ * halt.  Returns true (and *why) when the run must end. */
+bool cpu_check_events(struct cpu *c, enum cpu_exit *why);
 /* Names for the trace and for error messages. */
 const char *cpu_op_name(unsigned op);
 void cpu_trace_insn(struct cpu *c, const struct insn *in);

@@ -9,6 +9,7 @@ void cpu_tlb_flush(struct cpu *c)
 {
     for (unsigned i = 0; i < TLB_SIZE; i++)
         c->tlb[i] = (struct tlb_entry){ TLB_INVALID, TLB_INVALID, 0xFFFFFFFFu, NULL };
+    c->fp_size = 0;
 }
 
 void cpu_check_map(struct cpu *c)
@@ -86,10 +87,11 @@ void cpu_write_lin(struct cpu *c, uint32_t lin, uint32_t val, unsigned size)
         write_lin_in_page(c, lin + i, (val >> (8 * i)) & 0xFF, 1);
 }
 
-/* A segment-limit violation: #SS for the stack segment, #GP otherwise. */
-static NORETURN void limit_fault(struct cpu *c, int seg)
+/* A segment-limit violation: #SS for the stack segment, #GP otherwise.
+ * The 286 in real mode raises #GP for SS too (hardware-captured tests). */
+void cpu_limit_fault(struct cpu *c, int seg)
 {
-    cpu_fault(c, seg == S_SS ? EXC_SS : EXC_GP, 0);
+    cpu_fault(c, seg == S_SS && c->mi->model != CPU_286 ? EXC_SS : EXC_GP, 0);
 }
 
 uint32_t cpu_read_slow(struct cpu *c, int seg, uint32_t off, unsigned size)
@@ -97,7 +99,7 @@ uint32_t cpu_read_slow(struct cpu *c, int seg, uint32_t off, unsigned size)
     uint32_t base = c->seg[seg].base;
     if (!seg_ok(c, seg, off, size)) {
         if (c->mi->model != CPU_8086)
-            limit_fault(c, seg);
+            cpu_limit_fault(c, seg);
         /* The 8086 wraps each byte's offset within the segment. */
         uint32_t v = 0;
         for (unsigned i = 0; i < size; i++)
@@ -112,7 +114,7 @@ void cpu_write_slow(struct cpu *c, int seg, uint32_t off, uint32_t val, unsigned
     uint32_t base = c->seg[seg].base;
     if (!seg_ok(c, seg, off, size)) {
         if (c->mi->model != CPU_8086)
-            limit_fault(c, seg);
+            cpu_limit_fault(c, seg);
         for (unsigned i = 0; i < size; i++)
             cpu_write_lin(c, base + ((off + i) & 0xFFFF), (val >> (8 * i)) & 0xFF, 1);
         return;

@@ -82,14 +82,15 @@ static ALWAYS_INLINE uint32_t pop(struct cpu *c, unsigned bytes)
     return v;
 }
 
-/* A near transfer to target within CS (masked to the operand size). */
-static ALWAYS_INLINE void jump_near(struct cpu *c, uint32_t target, bool o32)
+/* Checks a near transfer's target within CS (masked to the operand size)
+ * and returns it. */
+static ALWAYS_INLINE uint32_t jump_near(struct cpu *c, uint32_t target, bool o32)
 {
     if (!o32)
         target &= 0xFFFF;
     if (unlikely(target > c->seg[S_CS].limit) && c->mi->model != CPU_8086)
         cpu_fault(c, EXC_GP, 0);
-    c->next_eip = target;
+    return target;
 }
 
 static ALWAYS_INLINE bool real_mode(const struct cpu *c)

@@ -4,10 +4,10 @@
  * later chips keep for the flags the SDM defines. */
 #include "cpu/alu.h"
 
+/* Rotates change only CF and OF: rewrite just those bits of the lazy word. */
 static void set_cf_of(struct cpu *c, unsigned cf, unsigned of)
 {
-    uint32_t f = get_arith_flags(c) & ~(F_CF | F_OF);
-    set_arith_flags(c, f | (cf ? F_CF : 0) | (of ? F_OF : 0));
+    c->lf_aux = (c->lf_aux & ~(LF_CF | LF_PO)) | ((uint32_t)cf << 31) | ((uint32_t)(cf ^ of) << 30);
 }
 
 uint32_t cpu_shift(struct cpu *c, unsigned op, uint32_t a, unsigned count, unsigned bits)

@@ -2,6 +2,8 @@
  * (SDM vol. 2).  A repeated instruction commits its registers after every
  * iteration, so a fault or an interrupt between iterations leaves a state
  * from which the instruction simply restarts. */
+#include <string.h>
+
 #include "cpu/operand.h"
 
 enum str_kind { K_MOVS, K_CMPS, K_STOS, K_LODS, K_SCAS, K_INS, K_OUTS };
@@ -41,6 +43,18 @@ static ALWAYS_INLINE void advance(struct cpu *c, unsigned r, int32_t delta, bool
         set_r16(c, r, (uint16_t)(c->gpr[r] + (uint32_t)delta));
 }
 
+/* The 286 updates SI, DI and CX before it notices that an access is beyond
+ * the segment limit, so its #GP leaves them advanced (hardware-captured
+ * tests); emulate that by checking ahead.  Returns normally when the
+ * access is allowed. */
+static void check_286(struct cpu *c, int seg, uint32_t off, unsigned bytes, unsigned reg, int32_t delta, bool a32)
+{
+    if (seg_ok(c, seg, off, bytes))
+        return;
+    advance(c, reg, delta, a32);
+    cpu_limit_fault(c, seg);
+}
+
 /* One iteration of the operation, registers committed. */
 static ALWAYS_INLINE void iterate(struct cpu *c, const struct insn *in, enum str_kind k, unsigned bytes,
                                   int32_t delta, bool a32)
@@ -48,6 +62,45 @@ static ALWAYS_INLINE void iterate(struct cpu *c, const struct insn *in, enum str
     uint32_t m = a32 ? 0xFFFFFFFFu : 0xFFFFu;
     uint32_t si = c->gpr[R_ESI] & m, di = c->gpr[R_EDI] & m;
     unsigned bits = bytes * 8;
+    if (unlikely(c->mi->model == CPU_286)) {
+        /* Each access advances its index register as it is made, so a
+         * faulting access leaves it (and those before it) advanced. */
+        bool rep = in->flags & (I_REP | I_REPNE);
+        switch (k) {
+        case K_CMPS: /* reads ES:DI first */
+            check_286(c, S_ES, di, bytes, R_EDI, delta, a32);
+            if (!seg_ok(c, in->seg, si, bytes)) {
+                advance(c, R_EDI, delta, a32);
+                /* the count-down happens between the two reads */
+                if (rep)
+                    set_r16(c, R_ECX, (uint16_t)(c->gpr[R_ECX] - 1));
+                check_286(c, in->seg, si, bytes, R_ESI, delta, a32);
+            }
+            break;
+        case K_MOVS:
+            check_286(c, in->seg, si, bytes, R_ESI, delta, a32);
+            if (!seg_ok(c, S_ES, di, bytes)) {
+                advance(c, R_ESI, delta, a32);
+                /* A repeated store that faults has already counted down
+                 * the next iteration as well. */
+                if (rep)
+                    set_r16(c, R_ECX, (uint16_t)(c->gpr[R_ECX] - 1));
+                check_286(c, S_ES, di, bytes, R_EDI, delta, a32);
+            }
+            break;
+        case K_STOS: case K_INS:
+            if (rep && !seg_ok(c, S_ES, di, bytes))
+                set_r16(c, R_ECX, (uint16_t)(c->gpr[R_ECX] - 1));
+            check_286(c, S_ES, di, bytes, R_EDI, delta, a32);
+            break;
+        case K_SCAS:
+            check_286(c, S_ES, di, bytes, R_EDI, delta, a32);
+            break;
+        default: /* LODS, OUTS */
+            check_286(c, in->seg, si, bytes, R_ESI, delta, a32);
+            break;
+        }
+    }
     switch (k) {
     case K_MOVS: {
         uint32_t v = mem_read(c, in->seg, si, bytes);
@@ -97,6 +150,64 @@ static ALWAYS_INLINE void iterate(struct cpu *c, const struct insn *in, enum str
     }
 }
 
+/* Host address of [off, off+len) in segment seg when all of it is on one
+ * page the TLB maps for this kind of access; NULL otherwise. */
+static uint8_t *block_ptr(struct cpu *c, int seg, uint32_t off, uint32_t len, bool write)
+{
+    if (!seg_ok(c, seg, off, len))
+        return NULL;
+    uint32_t lin = c->seg[seg].base + off;
+    if ((lin & 0xFFF) + len > 0x1000)
+        return NULL;
+    /* A read through the TLB fills the entry when it is missing. */
+    (void)cpu_read_lin(c, lin, 1);
+    const struct tlb_entry *e = &c->tlb[(lin >> 12) & (TLB_SIZE - 1)];
+    uint32_t tag = write ? e->tag_w : e->tag_r;
+    if (tag != (lin & ~0xFFFu))
+        return NULL;
+    return e->host + (lin & 0xFFF);
+}
+
+/* Runs up to max iterations of a forward REP MOVS/STOS at once when source
+ * and destination are plain memory on one page each and do not overlap.
+ * Returns the iterations done (0: take the one-at-a-time path). */
+static uint32_t block_rep(struct cpu *c, const struct insn *in, enum str_kind k, unsigned bytes,
+                          uint32_t max, bool a32)
+{
+    uint32_t m = a32 ? 0xFFFFFFFFu : 0xFFFFu;
+    uint32_t di = c->gpr[R_EDI] & m;
+    uint32_t room = 0x1000 - ((c->seg[S_ES].base + di) & 0xFFF);
+    uint32_t n = max;
+    if (n > room / bytes)
+        n = room / bytes;
+    if (!a32 && n > (0x10000 - di) / bytes)
+        n = (0x10000 - di) / bytes;
+    if (n < 2)
+        return 0;
+    uint32_t len = n * bytes;
+    uint8_t *dst = block_ptr(c, S_ES, di, len, true);
+    if (!dst)
+        return 0;
+    if (k == K_STOS) {
+        uint32_t v = get_reg(c, R_EAX, bytes * 8);
+        for (uint32_t i = 0; i < len; i += bytes)
+            st_le(dst + i, v, bytes);
+        advance(c, R_EDI, (int32_t)len, a32);
+        return n;
+    }
+    uint32_t si = c->gpr[R_ESI] & m;
+    uint32_t sroom = 0x1000 - ((c->seg[in->seg].base + si) & 0xFFF);
+    if (len > sroom || (!a32 && si + len > 0x10000))
+        return 0;
+    const uint8_t *src = block_ptr(c, in->seg, si, len, false);
+    if (!src || (src < dst + len && dst < src + len))
+        return 0;
+    memcpy(dst, src, len);
+    advance(c, R_ESI, (int32_t)len, a32);
+    advance(c, R_EDI, (int32_t)len, a32);
+    return n;
+}
+
 void cpu_exec_string(struct cpu *c, const struct insn *in)
 {
     enum str_kind k;
@@ -110,16 +221,52 @@ void cpu_exec_string(struct cpu *c, const struct insn *in)
     }
     bool conditional = k == K_CMPS || k == K_SCAS;
     bool want_zf = (in->flags & I_REP) != 0; /* REPE continues while ZF=1 */
+    bool blockable = (k == K_MOVS || k == K_STOS) && delta > 0;
     for (;;) {
         uint32_t cnt = a32 ? c->gpr[R_ECX] : get_r16(c, R_ECX);
         if (cnt == 0)
             return;
-        iterate(c, in, k, bytes, delta, a32);
+        uint32_t done = 0;
+        if (blockable && cnt > 1) {
+            uint32_t max = cnt;
+            if (!c->stepping && c->run_limit - c->icount - 1 < max)
+                max = (uint32_t)(c->run_limit - c->icount - 1);
+            done = block_rep(c, in, k, bytes, max, a32);
+        }
+        if (done) {
+            cnt -= done;
+            if (a32)
+                c->gpr[R_ECX] = cnt;
+            else
+                set_r16(c, R_ECX, (uint16_t)cnt);
+            if (cnt == 0) {
+                if (!c->stepping)
+                    c->icount += done - 1;
+                return;
+            }
+            if (!c->stepping) {
+                c->icount += done;
+                if (c->icount + 1 >= c->run_limit || c->nmi || (c->intr && (c->eflags & F_IF)) ||
+                    c->stop_req) {
+                    c->next_eip = c->eip;
+                    return;
+                }
+            }
+            continue;
+        }
         cnt--;
-        if (a32)
-            c->gpr[R_ECX] = cnt;
-        else
+        if (c->mi->model == CPU_286 && k != K_CMPS) {
+            /* The 286 counts down before the accesses (CMPS after them),
+             * which a faulting access makes visible. */
             set_r16(c, R_ECX, (uint16_t)cnt);
+            iterate(c, in, k, bytes, delta, a32);
+        } else {
+            iterate(c, in, k, bytes, delta, a32);
+            if (a32)
+                c->gpr[R_ECX] = cnt;
+            else
+                set_r16(c, R_ECX, (uint16_t)cnt);
+        }
         if (conditional && get_zf(c) != want_zf)
             return;
         if (cnt == 0)
