@@ -244,9 +244,10 @@ void cpu_code_write_hook(void *opaque, uint32_t page_base, uint64_t granules)
 static void mark_code(struct cpu *c, uint32_t phys, unsigned len)
 {
     if (bus_mark_code(c->bus, phys, len)) {
-        uint32_t page = phys & ~BUS_PAGE_MASK;
+        /* By host page, so that aliases of the RAM page lose it too. */
+        const uint8_t *host = bus_page(c->bus, phys)->host;
         for (unsigned i = 0; i < TLB_SIZE; i++)
-            if (c->tlb[i].phys_page == page)
+            if (c->tlb[i].host == host)
                 c->tlb[i].tag_w = TLB_INVALID;
     }
 }

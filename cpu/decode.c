@@ -369,7 +369,14 @@ void cpu_decode(struct cpu *c, struct insn *in)
     in->opcode = b;
 
     uint16_t op = e.op;
-    if (e.attr & A_M) {
+    if (in->map == 1 && b >= 0x20 && b <= 0x23) {
+        /* MOV to/from control and debug registers: the operand is always a
+         * register and the mod field is ignored (no displacement, no SIB). */
+        uint8_t modrm = fetch(&f);
+        in->reg = (modrm >> 3) & 7;
+        in->rm = modrm & 7;
+        in->base = in->index = NOREG;
+    } else if (e.attr & A_M) {
         uint8_t modrm = fetch(&f);
         decode_modrm(&f, in, modrm, seg_override);
         if (e.attr & A_G)
@@ -413,10 +420,6 @@ void cpu_decode(struct cpu *c, struct insn *in)
             break;
         }
     } else if (in->map == 1) {
-        if ((b >= 0x20 && b <= 0x23)) {
-            /* MOV to/from control/debug registers always uses registers. */
-            in->flags &= (uint8_t)~I_MEM;
-        }
         if (b == 0xC7 && !(in->flags & I_MEM))
             op = OP_INVALID;
         if ((b == 0xB2 || b == 0xB4 || b == 0xB5) && !(in->flags & I_MEM))

@@ -55,6 +55,10 @@ int machine_load_bios_image(struct machine *m, const uint8_t *image, size_t len)
     int rc = bus_map_rom(&m->bus, (uint32_t)(0x100000 - low), image + (len - low), low);
     if (rc == 0)
         rc = bus_map_rom(&m->bus, (uint32_t)(0x100000000ull - len), image, len);
+    /* The 286 has 24 address lines and starts at FFFFF0h: AT boards mirror
+     * the BIOS at the top of the 16 MiB space, over any RAM there. */
+    if (rc == 0 && m->cfg.model == CPU_286)
+        rc = bus_map_rom(&m->bus, (uint32_t)(0x1000000 - len), image, len);
     if (rc == 0)
         cpu_reset(m->cpu);
     return rc;

@@ -95,8 +95,9 @@ int bus_map_mmio(struct bus *bus, uint32_t base, uint32_t size, const struct mmi
 int bus_map_ram_alias(struct bus *bus, uint32_t base, uint32_t ram_offset, uint32_t size)
 {
     if (check_range(base, size) < 0 || (ram_offset & BUS_PAGE_MASK) ||
-        (uint64_t)ram_offset + size > bus->ram_size)
+        (uint64_t)ram_offset + size > bus->ram_size || bus->naliases == BUS_MAX_ALIASES)
         return -EINVAL;
+    bus->aliases[bus->naliases++] = (struct bus_alias){ base, ram_offset, size };
     for (uint32_t off = 0; off < size; off += BUS_PAGE_SIZE) {
         struct bus_page *p = &bus->pages[(base + off) >> BUS_PAGE_SHIFT];
         p->kind = BUS_RAM;
@@ -135,8 +136,10 @@ static inline uint32_t ram_page(const struct bus *bus, const struct bus_page *p)
     return (uint32_t)((p->host - bus->ram) >> BUS_PAGE_SHIFT);
 }
 
-/* Clears the granules of mask that are marked in RAM page p, which the
- * write reached at page_base, and reports them to the hook. */
+/* Clears the granules of mask that are marked in RAM page p and reports
+ * them to the hook for every physical page that maps p: decoded copies are
+ * tagged by the address they were fetched from, which may be the page's
+ * own address or an alias (the written address page_base is one of them). */
 static void code_invalidate(struct bus *bus, const struct bus_page *p, uint32_t page_base,
                             uint64_t mask)
 {
@@ -145,8 +148,19 @@ static void code_invalidate(struct bus *bus, const struct bus_page *p, uint32_t 
     if (!hit)
         return;
     bus->code_bits[rp] &= ~hit;
-    if (bus->code_write_hook)
-        bus->code_write_hook(bus->code_write_opaque, page_base, hit);
+    if (!bus->code_write_hook)
+        return;
+    uint32_t ram_off = rp << BUS_PAGE_SHIFT;
+    const struct bus_page *own = &bus->pages[rp];
+    if (page_base != ram_off && own->kind == BUS_RAM && own->host == p->host)
+        bus->code_write_hook(bus->code_write_opaque, ram_off, hit);
+    bus->code_write_hook(bus->code_write_opaque, page_base, hit);
+    for (unsigned i = 0; i < bus->naliases; i++) {
+        const struct bus_alias *a = &bus->aliases[i];
+        uint32_t alias = a->base + (ram_off - a->ram_offset);
+        if (ram_off >= a->ram_offset && ram_off - a->ram_offset < a->size && alias != page_base)
+            bus->code_write_hook(bus->code_write_opaque, alias, hit);
+    }
 }
 
 static void code_written(struct bus *bus, const struct bus_page *p, uint32_t phys, unsigned size)

@@ -65,6 +65,14 @@ struct bus_io_slot {
 
 #define BUS_MAX_REGIONS 64
 #define BUS_MAX_ROMS 8
+#define BUS_MAX_ALIASES 16
+
+/* RAM mapped a second time elsewhere (bus_map_ram_alias), remembered so
+ * that a write to code through one mapping reaches the decoded copies made
+ * through the other. */
+struct bus_alias {
+    uint32_t base, ram_offset, size;
+};
 
 struct bus {
     uint8_t *ram;
@@ -78,12 +86,15 @@ struct bus {
     unsigned nregions;
     uint8_t *roms[BUS_MAX_ROMS]; /* owned copies of ROM images */
     unsigned nroms;
+    struct bus_alias aliases[BUS_MAX_ALIASES];
+    unsigned naliases;
 
     struct bus_io_slot *io; /* 65536 slots */
 
-    /* Called when a write lands on a granule marked by bus_mark_code().
-     * phys is the address written; the hook receives the page base and a
-     * mask of the granules that were marked (their bits are then cleared). */
+    /* Called when a write lands on a granule marked by bus_mark_code(): once
+     * for every physical page that maps the written RAM page, with that
+     * page's base and a mask of the granules that were marked (their bits
+     * are then cleared). */
     void (*code_write_hook)(void *opaque, uint32_t page_base, uint64_t granules);
     void *code_write_opaque;
 };

@@ -1,0 +1,147 @@
+/* popek: the command-line frontend.  Parses the options, builds one
+ * machine, loads the firmware, runs it to the end and maps the way the run
+ * ended to an exit status (see options.h and `popek --help`).  Its whole
+ * state is one struct frontend owned by main(). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "frontends/options.h"
+#include "machine/machine.h"
+
+struct frontend {
+    struct options opt;
+    struct machine machine;
+    FILE *trace;      /* --trace stream, NULL when off */
+    bool trace_owned; /* trace was opened here and must be closed */
+    uint64_t executed;
+    double seconds;
+};
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int open_trace(struct frontend *fe)
+{
+    if (!fe->opt.trace)
+        return 0;
+    if (strcmp(fe->opt.trace, "-") == 0) {
+        fe->trace = stdout;
+        return 0;
+    }
+    fe->trace = fopen(fe->opt.trace, "w");
+    if (!fe->trace) {
+        fprintf(stderr, "popek: cannot open trace file %s: %s\n", fe->opt.trace, strerror(errno));
+        return -1;
+    }
+    fe->trace_owned = true;
+    /* A trace is written a line per instruction: buffer it generously. */
+    setvbuf(fe->trace, NULL, _IOFBF, 1u << 20);
+    return 0;
+}
+
+static void close_trace(struct frontend *fe)
+{
+    if (!fe->trace)
+        return;
+    cpu_set_trace(fe->machine.cpu, NULL);
+    if (fe->trace_owned && fclose(fe->trace) != 0)
+        fprintf(stderr, "popek: error writing trace file %s: %s\n", fe->opt.trace, strerror(errno));
+    fe->trace = NULL;
+    fe->trace_owned = false;
+}
+
+static void print_stats(const struct frontend *fe)
+{
+    double mips = fe->seconds > 0 ? (double)fe->executed / fe->seconds / 1e6 : 0.0;
+    fprintf(stderr, "popek: %" PRIu64 " instructions in %.3f s: %.1f MIPS\n", fe->executed,
+            fe->seconds, mips);
+}
+
+/* Runs the machine the options describe; returns the process exit status. */
+static int frontend_run(struct frontend *fe)
+{
+    struct machine_config cfg;
+    machine_config_default(&cfg);
+    cfg.model = fe->opt.model;
+    cfg.ram_size = fe->opt.ram_size;
+    cfg.debugcon = stdout;
+
+    int rc = machine_init(&fe->machine, &cfg);
+    if (rc < 0) {
+        fprintf(stderr, "popek: cannot set up the machine: %s\n", strerror(-rc));
+        return POPEK_EXIT_USAGE;
+    }
+    if (machine_load_bios(&fe->machine, fe->opt.bios) < 0 || open_trace(fe) < 0) {
+        machine_free(&fe->machine);
+        return POPEK_EXIT_USAGE;
+    }
+    if (fe->trace)
+        cpu_set_trace(fe->machine.cpu, fe->trace);
+
+    double t0 = now_seconds();
+    enum cpu_exit why = machine_run(&fe->machine, &fe->executed);
+    fe->seconds = now_seconds() - t0;
+
+    /* What the guest printed comes before any diagnostic about the end. */
+    fflush(stdout);
+    int status;
+    switch (why) {
+    case CPU_EXIT_HALT:
+        status = POPEK_EXIT_OK;
+        break;
+    case CPU_EXIT_SHUTDOWN:
+        fprintf(stderr, "popek: the guest shut the CPU down (triple fault)\n");
+        status = POPEK_EXIT_SHUTDOWN;
+        break;
+    case CPU_EXIT_ERROR:
+        fprintf(stderr, "popek: emulator error: %s\n", cpu_error(fe->machine.cpu));
+        cpu_dump(fe->machine.cpu, stderr);
+        status = POPEK_EXIT_ERROR;
+        break;
+    default:
+        fprintf(stderr, "popek: the run stopped (exit reason %d)\n", (int)why);
+        status = POPEK_EXIT_OK;
+        break;
+    }
+    close_trace(fe);
+    if (fe->opt.stats)
+        print_stats(fe);
+    machine_free(&fe->machine);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    struct frontend *fe = calloc(1, sizeof(*fe));
+    if (!fe) {
+        fprintf(stderr, "popek: out of memory\n");
+        return POPEK_EXIT_USAGE;
+    }
+    options_default(&fe->opt);
+    int status;
+    switch (options_parse(&fe->opt, argc, argv, stdout, stderr)) {
+    case OPT_RUN:
+        status = frontend_run(fe);
+        break;
+    case OPT_EXIT:
+        status = POPEK_EXIT_OK;
+        break;
+    default:
+        status = POPEK_EXIT_USAGE;
+        break;
+    }
+    free(fe);
+    if (fflush(stdout) != 0 && status == POPEK_EXIT_OK) {
+        fprintf(stderr, "popek: error writing standard output: %s\n", strerror(errno));
+        status = POPEK_EXIT_USAGE;
+    }
+    return status;
+}

@@ -1,0 +1,58 @@
+/* Command-line options of the popek frontend.  Parsing fills a struct
+ * options and never touches the machine, so that it can be unit-tested and
+ * so that new options (kernel, initrd, append, serial, disks, ...) only add
+ * a field here, a row in the option table and a line in the usage text. */
+#ifndef POPEK_FRONTENDS_OPTIONS_H
+#define POPEK_FRONTENDS_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cpu/cpu.h"
+
+#ifndef POPEK_VERSION
+#define POPEK_VERSION "0.1.0"
+#endif
+
+/* Process exit statuses; documented in the usage text. */
+enum popek_status {
+    POPEK_EXIT_OK = 0,       /* the guest halted (or --help/--version) */
+    POPEK_EXIT_USAGE = 1,    /* bad arguments, or the machine could not be set up */
+    POPEK_EXIT_ERROR = 2,    /* the emulator hit an internal error while running */
+    POPEK_EXIT_SHUTDOWN = 3, /* the guest shut the CPU down (triple fault) */
+};
+
+/* Limits of -m/--memory: whole 4 KiB pages, below the 3.75 GiB the bus maps. */
+#define OPT_RAM_MIN (64u << 10)
+#define OPT_RAM_MAX 0xF0000000u
+
+struct options {
+    const char *bios;      /* --bios FILE: raw firmware image */
+    enum cpu_model model;  /* --cpu MODEL */
+    uint32_t ram_size;     /* -m/--memory SIZE, in bytes */
+    const char *trace;     /* --trace FILE ("-" is stdout); NULL: off */
+    bool stats;            /* --stats */
+};
+
+/* What options_parse() decided. */
+enum opt_result {
+    OPT_RUN,   /* options are valid: run the machine */
+    OPT_EXIT,  /* --help or --version was printed: exit 0 */
+    OPT_ERROR, /* a message went to err: exit POPEK_EXIT_USAGE */
+};
+
+void options_default(struct options *o);
+/* Parses argv (GNU long options; getopt_long's state is reset first so this
+ * may be called more than once).  --help/--version print to out, diagnostics
+ * go to err. */
+enum opt_result options_parse(struct options *o, int argc, char **argv, FILE *out, FILE *err);
+void options_usage(FILE *f, const char *prog);
+
+/* Parses a memory size: decimal digits with an optional K, M or G suffix
+ * (binary units, case-insensitive, optionally followed by "B" or "iB"); a
+ * bare number means MiB, as with other PC emulators.  Returns 0 and sets
+ * *bytes, or -1 for malformed or overflowing text. */
+int options_parse_size(const char *s, uint64_t *bytes);
+
+#endif

@@ -1,0 +1,90 @@
+# Guest benchmark and smoke tests (included by the top Makefile).
+#
+#   make bench       bench-cpu-loop: times build/bench/bench.bin BENCH_RUNS
+#                    times, checking its checksum every run, and prints the
+#                    median guest MIPS
+#   make check       check-hello, check-bench-quick: exact-output runs
+#   make run         run-demo: runs the benchmark once with --stats
+#
+# bench.asm's work is BENCH_ITER iterations of about 143 instructions each
+# (429 million at the default); tests/bench/bench_ref.c computes the checksum
+# the guest must print for a given count, and how many instructions it
+# executes (checked too, since the MIPS figure rests on the CPU's count).
+
+NASM             ?= nasm
+BENCH_DIR        := $(BUILD)/bench
+BENCH_ITER       ?= 3000000
+BENCH_ITER_QUICK := 50000
+BENCH_RUNS       ?= 5
+BENCH_MODELS     ?= 8086 286 386 486 pentium p6
+
+# The iteration count is baked into the image: a stamp file named after it
+# makes a changed BENCH_ITER rebuild the image and its expected checksum.
+BENCH_STAMP := $(BENCH_DIR)/iter-$(BENCH_ITER).stamp
+
+$(BENCH_STAMP):
+	@mkdir -p $(@D)
+	@rm -f $(BENCH_DIR)/iter-*.stamp
+	@touch $@
+
+$(BENCH_DIR)/bench.bin: tests/bench/bench.asm $(BENCH_STAMP)
+	@mkdir -p $(@D)
+	$(NASM) -f bin -DITER=$(BENCH_ITER) -o $@ $<
+
+$(BENCH_DIR)/bench-quick.bin: tests/bench/bench.asm
+	@mkdir -p $(@D)
+	$(NASM) -f bin -DITER=$(BENCH_ITER_QUICK) -o $@ $<
+
+$(BENCH_DIR)/hello.bin: tests/bench/hello.asm
+	@mkdir -p $(@D)
+	$(NASM) -f bin -o $@ $<
+
+$(BENCH_DIR)/bench_ref: tests/bench/bench_ref.c
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) -O2 -o $@ $<
+
+$(BENCH_DIR)/bench.expected: $(BENCH_DIR)/bench_ref $(BENCH_STAMP)
+	$(BENCH_DIR)/bench_ref $(BENCH_ITER) > $@
+
+$(BENCH_DIR)/bench-quick.expected: $(BENCH_DIR)/bench_ref
+	$(BENCH_DIR)/bench_ref $(BENCH_ITER_QUICK) > $@
+
+# How many instructions the guest executes, REP iterations counting one each.
+$(BENCH_DIR)/bench.insns: $(BENCH_DIR)/bench_ref $(BENCH_STAMP)
+	$(BENCH_DIR)/bench_ref --count $(BENCH_ITER) > $@
+
+$(BENCH_DIR)/bench-quick.insns: $(BENCH_DIR)/bench_ref
+	$(BENCH_DIR)/bench_ref --count $(BENCH_ITER_QUICK) > $@
+
+.PHONY: bench-images bench-cpu-loop check-hello check-bench-quick run-demo
+bench-images: $(BENCH_DIR)/bench.bin $(BENCH_DIR)/bench-quick.bin $(BENCH_DIR)/hello.bin
+
+BENCHES += bench-cpu-loop
+bench-cpu-loop: popek $(BENCH_DIR)/bench.bin $(BENCH_DIR)/bench.expected $(BENCH_DIR)/bench.insns
+	@EXPECT_INSNS=$$(cat $(BENCH_DIR)/bench.insns) \
+		sh tests/bench/bench.sh cpu-loop $(BENCH_RUNS) $(BENCH_DIR)/bench.expected \
+		./popek --bios $(BENCH_DIR)/bench.bin
+
+CHECKS += check-hello
+check-hello: popek $(BENCH_DIR)/hello.bin
+	@for m in $(BENCH_MODELS); do \
+		sh tests/bench/check.sh "hello ($$m)" tests/bench/hello.expected \
+			./popek --cpu $$m --bios $(BENCH_DIR)/hello.bin || exit 1; \
+	done
+
+CHECKS += check-bench-quick
+check-bench-quick: popek $(BENCH_DIR)/bench-quick.bin $(BENCH_DIR)/bench-quick.expected \
+		$(BENCH_DIR)/bench-quick.insns
+	@EXPECT_INSNS=$$(cat $(BENCH_DIR)/bench-quick.insns) \
+		sh tests/bench/check.sh "bench quick ($(BENCH_ITER_QUICK) iterations)" \
+		$(BENCH_DIR)/bench-quick.expected ./popek --bios $(BENCH_DIR)/bench-quick.bin
+
+# A demonstration until the PC exists: the benchmark guest, once.
+run-demo: popek $(BENCH_DIR)/bench.bin $(BENCH_DIR)/bench.expected
+	./popek --bios $(BENCH_DIR)/bench.bin --stats | tee $(BENCH_DIR)/demo.out
+	@if cmp -s $(BENCH_DIR)/demo.out $(BENCH_DIR)/bench.expected; then \
+		echo "run-demo: checksum matches the reference"; \
+	else \
+		echo "run-demo: WRONG checksum, the reference says $$(cat $(BENCH_DIR)/bench.expected)"; \
+		exit 1; \
+	fi

@@ -1,0 +1,53 @@
+# Unit tests (Criterion), included by the top Makefile.
+#   build/unit-tests      the tests against build/libpopek.a
+#   build/unit-tests-san  the same tests and library built with ASan+UBSan
+# Both runs are added to CHECKS; `make unit-check` / `make unit-check-san`
+# run one.  Any sanitizer report fails the run.  Test objects reuse the top
+# Makefile's pattern rules (build/obj/... and build/san/...).
+#
+# Every tests/unit/test_*.c is one part of both binaries; shared helpers
+# are headers here (unit.h).  To build a subset, e.g. without the CPU:
+#   make unit-check UNIT_SRC="tests/unit/test_bus_mem.c ..."
+
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+
+UNIT_OBJ     := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_OBJ_SAN := $(UNIT_SRC:%.c=$(BUILD)/san/%.o)
+UNIT_BIN     := $(BUILD)/unit-tests
+UNIT_BIN_SAN := $(BUILD)/unit-tests-san
+UNIT_LIBS    := -lcriterion $(LDLIBS)
+UNIT_JOBS    ?= 2
+
+# halt_on_error makes the first report fatal, and Criterion counts that
+# test as failed.  A leak, though, is reported when a test's worker exits,
+# after the test has passed, and Criterion ignores it; so the run's output
+# is also searched for any sanitizer report.  lsan.supp hides a leak of
+# Criterion's own runner; full unwinding lets the suppression see its stack.
+UNIT_SAN_ENV := ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:fast_unwind_on_malloc=0 \
+                LSAN_OPTIONS=suppressions=$(CURDIR)/tests/unit/lsan.supp:print_suppressions=0 \
+                UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+UNIT_SAN_LOG := $(BUILD)/unit-tests-san.log
+
+$(UNIT_BIN): $(UNIT_OBJ) $(LIBPOPEK)
+	$(CC) $(CFLAGS) -o $@ $(UNIT_OBJ) $(LIBPOPEK) $(UNIT_LIBS)
+
+$(UNIT_BIN_SAN): $(UNIT_OBJ_SAN) $(LIBPOPEK_SAN)
+	$(CC) -g $(SAN) -o $@ $(UNIT_OBJ_SAN) $(LIBPOPEK_SAN) $(UNIT_LIBS)
+
+.PHONY: unit unit-check unit-check-san
+unit: $(UNIT_BIN) $(UNIT_BIN_SAN)
+
+unit-check: $(UNIT_BIN)
+	$(UNIT_BIN) --jobs $(UNIT_JOBS) --short-filename
+
+unit-check-san: $(UNIT_BIN_SAN)
+	@rc=0; $(UNIT_SAN_ENV) $(UNIT_BIN_SAN) --jobs $(UNIT_JOBS) --short-filename \
+	    >$(UNIT_SAN_LOG) 2>&1 || rc=$$?; \
+	cat $(UNIT_SAN_LOG); \
+	if grep -qE 'Sanitizer|runtime error:' $(UNIT_SAN_LOG); then \
+	    echo "unit-check-san: sanitizer report above" >&2; exit 1; fi; \
+	exit $$rc
+
+CHECKS += unit-check unit-check-san
+
+-include $(UNIT_OBJ:.o=.d) $(UNIT_OBJ_SAN:.o=.d)
