@@ -49,6 +49,47 @@ static ALWAYS_INLINE void alu_a(struct cpu *c, const struct insn *in, unsigned a
     case OP_##N##_EvIv_d:                                                        \
     case OP_##N##_EvIb_d: alu_e(c, in, aop, 32, in->imm); break;
 
+/* MOVS (0), STOS (1) or LODS (2) without a repeat prefix, inline because
+ * loops of single LODSB/STOSB are everywhere in real-mode code.  Repeated
+ * forms, and the 286 with its fault quirks, take cpu_exec_string(). */
+static ALWAYS_INLINE uint32_t single_string(struct cpu *c, const struct insn *in, uint32_t nip, int kind,
+                                            unsigned bytes)
+{
+    if ((in->flags & (I_REP | I_REPNE)) || c->mi->model == CPU_286) {
+        c->next_eip = nip;
+        cpu_exec_string(c, in);
+        return c->next_eip; /* a repeat cut short restarts at this instruction */
+    }
+    bool a32 = in->flags & I_A32;
+    uint32_t m = a32 ? 0xFFFFFFFFu : 0xFFFFu;
+    uint32_t delta = (c->eflags & F_DF) ? 0u - bytes : bytes;
+    uint32_t si = c->gpr[R_ESI] & m, di = c->gpr[R_EDI] & m;
+    switch (kind) {
+    case 0:
+        mem_write(c, S_ES, di, mem_read(c, in->seg, si, bytes), bytes);
+        break;
+    case 1:
+        mem_write(c, S_ES, di, c->gpr[R_EAX], bytes);
+        break;
+    default:
+        set_reg(c, R_EAX, mem_read(c, in->seg, si, bytes), bytes * 8);
+        break;
+    }
+    if (kind != 1) {
+        if (a32)
+            c->gpr[R_ESI] += delta;
+        else
+            set_r16(c, R_ESI, (uint16_t)(si + delta));
+    }
+    if (kind != 2) {
+        if (a32)
+            c->gpr[R_EDI] += delta;
+        else
+            set_r16(c, R_EDI, (uint16_t)(di + delta));
+    }
+    return nip;
+}
+
 static ALWAYS_INLINE void test_e(struct cpu *c, const struct insn *in, unsigned bits, uint32_t src)
 {
     uint32_t addr = IS_MEM(in) ? ea_of(c, in) : 0;
@@ -573,8 +614,16 @@ static ALWAYS_INLINE uint32_t exec_insn(struct cpu *c, const struct insn *in, ui
     case OP_LOOP_w: case OP_LOOP_d: nip = loop_op(c, in, nip, 2); break;
     case OP_JCXZ_w: case OP_JCXZ_d: nip = loop_op(c, in, nip, 3); break;
 
-    case OP_MOVSB: case OP_MOVS_w: case OP_MOVS_d: case OP_CMPSB: case OP_CMPS_w: case OP_CMPS_d:
-    case OP_STOSB: case OP_STOS_w: case OP_STOS_d: case OP_LODSB: case OP_LODS_w: case OP_LODS_d:
+    case OP_MOVSB: nip = single_string(c, in, nip, 0, 1); break;
+    case OP_MOVS_w: nip = single_string(c, in, nip, 0, 2); break;
+    case OP_MOVS_d: nip = single_string(c, in, nip, 0, 4); break;
+    case OP_STOSB: nip = single_string(c, in, nip, 1, 1); break;
+    case OP_STOS_w: nip = single_string(c, in, nip, 1, 2); break;
+    case OP_STOS_d: nip = single_string(c, in, nip, 1, 4); break;
+    case OP_LODSB: nip = single_string(c, in, nip, 2, 1); break;
+    case OP_LODS_w: nip = single_string(c, in, nip, 2, 2); break;
+    case OP_LODS_d: nip = single_string(c, in, nip, 2, 4); break;
+    case OP_CMPSB: case OP_CMPS_w: case OP_CMPS_d:
     case OP_SCASB: case OP_SCAS_w: case OP_SCAS_d: case OP_INSB: case OP_INS_w: case OP_INS_d:
     case OP_OUTSB: case OP_OUTS_w: case OP_OUTS_d:
         c->next_eip = nip;

@@ -159,12 +159,13 @@ static uint8_t *block_ptr(struct cpu *c, int seg, uint32_t off, uint32_t len, bo
     uint32_t lin = c->seg[seg].base + off;
     if ((lin & 0xFFF) + len > 0x1000)
         return NULL;
-    /* A read through the TLB fills the entry when it is missing. */
-    (void)cpu_read_lin(c, lin, 1);
     const struct tlb_entry *e = &c->tlb[(lin >> 12) & (TLB_SIZE - 1)];
-    uint32_t tag = write ? e->tag_w : e->tag_r;
-    if (tag != (lin & ~0xFFFu))
-        return NULL;
+    if ((write ? e->tag_w : e->tag_r) != (lin & ~0xFFFu)) {
+        /* A read through the TLB fills the entry when it is missing. */
+        (void)cpu_read_lin(c, lin, 1);
+        if ((write ? e->tag_w : e->tag_r) != (lin & ~0xFFFu))
+            return NULL;
+    }
     return e->host + (lin & 0xFFF);
 }
 
