@@ -13,6 +13,11 @@ struct cpu *cpu_create(enum cpu_model model, struct bus *bus)
     struct cpu *c = calloc(1, sizeof(*c));
     if (!c)
         return NULL;
+    c->tlb_wpages = calloc((bus->ram_size >> BUS_PAGE_SHIFT) / 8 + 1, 1);
+    if (!c->tlb_wpages) {
+        free(c);
+        return NULL;
+    }
     c->mi = &cpu_models[model];
     c->bus = bus;
     bus->code_write_hook = cpu_code_write_hook;
@@ -29,6 +34,7 @@ void cpu_destroy(struct cpu *c)
         c->bus->code_write_hook = NULL;
         c->bus->code_write_opaque = NULL;
     }
+    free(c->tlb_wpages);
     free(c);
 }
 
@@ -227,15 +233,17 @@ void cpu_icache_flush(struct cpu *c)
 void cpu_code_write_hook(void *opaque, uint32_t page_base, uint64_t granules)
 {
     struct cpu *c = opaque;
-    for (unsigned g = 0; g < 64; g++) {
-        if (!(granules & (1ull << g)))
-            continue;
+    while (granules) {
+        unsigned g = 0;
+        while (!((granules >> g) & 1))
+            g++;
+        granules &= granules - 1;
         uint32_t start = page_base + (g << BUS_CODE_GRANULE_SHIFT);
-        for (uint32_t a = start; a < start + (1u << BUS_CODE_GRANULE_SHIFT); a++) {
-            struct icache_entry *e = &c->icache[a & (ICACHE_SIZE - 1)];
-            if ((uint32_t)e->tag == a)
-                e->tag = 0;
-        }
+        /* A granule never wraps the cache (its size divides ICACHE_SIZE). */
+        struct icache_entry *e = &c->icache[start & (ICACHE_SIZE - 1)];
+        for (uint32_t i = 0; i < (1u << BUS_CODE_GRANULE_SHIFT); i++)
+            if ((uint32_t)e[i].tag == start + i)
+                e[i].tag = 0;
     }
 }
 
@@ -246,6 +254,11 @@ static void mark_code(struct cpu *c, uint32_t phys, unsigned len)
     if (bus_mark_code(c->bus, phys, len)) {
         /* By host page, so that aliases of the RAM page lose it too. */
         const uint8_t *host = bus_page(c->bus, phys)->host;
+        uint32_t rp = (uint32_t)(host - c->bus->ram) >> BUS_PAGE_SHIFT;
+        uint8_t bit = (uint8_t)(1u << (rp & 7));
+        if (!(c->tlb_wpages[rp >> 3] & bit))
+            return;
+        c->tlb_wpages[rp >> 3] &= (uint8_t)~bit;
         for (unsigned i = 0; i < TLB_SIZE; i++)
             if (c->tlb[i].host == host)
                 c->tlb[i].tag_w = TLB_INVALID;

@@ -191,9 +191,45 @@ struct fetcher {
     unsigned limit;      /* max instruction length (0: none) */
     uint32_t phys0;      /* physical address of the first byte */
     bool nocache;
+    const uint8_t *host; /* the first byte in host memory, when on RAM/ROM */
+    unsigned avail;      /* bytes readable through host without any check */
 };
 
-static uint8_t fetch(struct fetcher *f)
+static uint8_t fetch_slow(struct fetcher *f);
+
+static ALWAYS_INLINE uint8_t fetch(struct fetcher *f)
+{
+    if (likely(f->pos < f->avail))
+        return f->host[f->pos++];
+    return fetch_slow(f);
+}
+
+/* Sets up the direct path: the bytes from CS:EIP to the end of its page,
+ * the CS limit and the length limit, whichever comes first. */
+static void fetch_begin(struct fetcher *f)
+{
+    struct cpu *c = f->c;
+    f->avail = 0;
+    if (c->mi->model == CPU_8086 && f->start > 0xFFF0)
+        return; /* IP may wrap inside the instruction */
+    if (f->start > c->seg[S_CS].limit)
+        return;
+    uint32_t phys = (c->seg[S_CS].base + f->start) & c->addr_mask;
+    const struct bus_page *p = bus_page(c->bus, phys);
+    if (p->kind != BUS_RAM && p->kind != BUS_ROM)
+        return;
+    uint32_t avail = BUS_PAGE_SIZE - (phys & BUS_PAGE_MASK);
+    uint32_t to_limit = c->seg[S_CS].limit - f->start;
+    if (to_limit < 15 && to_limit + 1 < avail)
+        avail = to_limit + 1;
+    if (f->limit && f->limit < avail)
+        avail = f->limit;
+    f->host = p->host + (phys & BUS_PAGE_MASK);
+    f->phys0 = phys;
+    f->avail = avail;
+}
+
+static uint8_t fetch_slow(struct fetcher *f)
 {
     struct cpu *c = f->c;
     if (f->limit && f->pos >= f->limit)
@@ -295,6 +331,7 @@ void cpu_decode(struct cpu *c, struct insn *in)
 {
     struct fetcher f = { .c = c, .start = c->eip, .limit = c->mi->max_insn_len };
     enum cpu_model model = c->mi->model;
+    fetch_begin(&f);
     bool d32 = (c->seg[S_CS].attr & 0x4000) != 0;
     int seg_override = -1;
     memset(in, 0, sizeof(*in));
@@ -304,6 +341,10 @@ void cpu_decode(struct cpu *c, struct insn *in)
 
     uint8_t b;
     for (;;) {
+        /* The 8086 has no length limit; stop collecting prefixes so that a
+         * segment full of them cannot keep the decoder busy for ever. */
+        if (model == CPU_8086 && f.pos > 15)
+            break;
         b = fetch(&f);
         switch (b) {
         case 0x26: seg_override = S_ES; continue;

@@ -53,11 +53,12 @@ static ALWAYS_INLINE void alu_a(struct cpu *c, const struct insn *in, unsigned a
  * loops of single LODSB/STOSB are everywhere in real-mode code.  Repeated
  * forms, and the 286 with its fault quirks, take cpu_exec_string(). */
 static ALWAYS_INLINE uint32_t single_string(struct cpu *c, const struct insn *in, uint32_t nip, int kind,
-                                            unsigned bytes)
+                                            unsigned bytes, uint64_t *icount)
 {
     if ((in->flags & (I_REP | I_REPNE)) || c->mi->model == CPU_286) {
         c->next_eip = nip;
         cpu_exec_string(c, in);
+        *icount = c->icount; /* repeats count their iterations */
         return c->next_eip; /* a repeat cut short restarts at this instruction */
     }
     bool a32 = in->flags & I_A32;
@@ -327,7 +328,7 @@ static uint32_t loop_op(struct cpu *c, const struct insn *in, uint32_t nip, int 
 /* Executes one instruction; nip is the EIP after it unless it transfers
  * control.  Returns the new EIP.  Out-of-line handlers see nip (and change
  * it) as c->next_eip, which also gives the 8086's #DE its return address. */
-static ALWAYS_INLINE uint32_t exec_insn(struct cpu *c, const struct insn *in, uint32_t nip)
+static ALWAYS_INLINE uint32_t exec_insn(struct cpu *c, const struct insn *in, uint32_t nip, uint64_t *icount)
 {
     switch (in->op) {
     ALU_CASES(ADD, 0)
@@ -614,21 +615,22 @@ static ALWAYS_INLINE uint32_t exec_insn(struct cpu *c, const struct insn *in, ui
     case OP_LOOP_w: case OP_LOOP_d: nip = loop_op(c, in, nip, 2); break;
     case OP_JCXZ_w: case OP_JCXZ_d: nip = loop_op(c, in, nip, 3); break;
 
-    case OP_MOVSB: nip = single_string(c, in, nip, 0, 1); break;
-    case OP_MOVS_w: nip = single_string(c, in, nip, 0, 2); break;
-    case OP_MOVS_d: nip = single_string(c, in, nip, 0, 4); break;
-    case OP_STOSB: nip = single_string(c, in, nip, 1, 1); break;
-    case OP_STOS_w: nip = single_string(c, in, nip, 1, 2); break;
-    case OP_STOS_d: nip = single_string(c, in, nip, 1, 4); break;
-    case OP_LODSB: nip = single_string(c, in, nip, 2, 1); break;
-    case OP_LODS_w: nip = single_string(c, in, nip, 2, 2); break;
-    case OP_LODS_d: nip = single_string(c, in, nip, 2, 4); break;
+    case OP_MOVSB: nip = single_string(c, in, nip, 0, 1, icount); break;
+    case OP_MOVS_w: nip = single_string(c, in, nip, 0, 2, icount); break;
+    case OP_MOVS_d: nip = single_string(c, in, nip, 0, 4, icount); break;
+    case OP_STOSB: nip = single_string(c, in, nip, 1, 1, icount); break;
+    case OP_STOS_w: nip = single_string(c, in, nip, 1, 2, icount); break;
+    case OP_STOS_d: nip = single_string(c, in, nip, 1, 4, icount); break;
+    case OP_LODSB: nip = single_string(c, in, nip, 2, 1, icount); break;
+    case OP_LODS_w: nip = single_string(c, in, nip, 2, 2, icount); break;
+    case OP_LODS_d: nip = single_string(c, in, nip, 2, 4, icount); break;
     case OP_CMPSB: case OP_CMPS_w: case OP_CMPS_d:
     case OP_SCASB: case OP_SCAS_w: case OP_SCAS_d: case OP_INSB: case OP_INS_w: case OP_INS_d:
     case OP_OUTSB: case OP_OUTS_w: case OP_OUTS_d:
         c->next_eip = nip;
         cpu_exec_string(c, in);
         nip = c->next_eip;
+        *icount = c->icount; /* repeats count their iterations */
         break;
 
     case OP_IN_ALIb: in_out(c, (uint16_t)in->imm, 1, false); break;
@@ -729,17 +731,23 @@ enum cpu_exit cpu_run_inner(struct cpu *c)
     /* EIP lives in a register; c->eip is stored before each instruction so
      * that a fault, which unwinds past this function, finds it there. */
     uint32_t eip = c->eip;
+    /* The instruction count lives in a register too and is stored (never
+     * read back) before each instruction, for handlers and faults to see. */
+    uint64_t n = c->icount;
+    const uint64_t limit = c->run_limit;
     for (;;) {
         bool tracing = false;
         if (unlikely(c->events)) {
             enum cpu_exit why;
             c->eip = eip;
+            c->icount = n;
             if (cpu_check_events(c, &why))
                 return why;
             eip = c->eip;
             tracing = c->trace != NULL;
         }
-        if (unlikely(c->icount >= c->run_limit)) {
+        c->icount = n;
+        if (unlikely(n >= limit)) {
             c->eip = eip;
             return CPU_EXIT_BUDGET;
         }
@@ -747,7 +755,7 @@ enum cpu_exit cpu_run_inner(struct cpu *c)
         const struct insn *in = cpu_fetch_insn(c, eip, &scratch);
         if (unlikely(tracing))
             cpu_trace_insn(c, in);
-        eip = exec_insn(c, in, eip + in->len);
-        c->icount++;
+        eip = exec_insn(c, in, eip + in->len, &n);
+        n++;
     }
 }

@@ -101,6 +101,9 @@ struct cpu {
     uint32_t map_gen;   /* bus->map_gen the TLB was filled under */
 
     struct tlb_entry tlb[TLB_SIZE];
+    /* One bit per RAM page: some TLB entry may grant it a fast write path
+     * (so marking code there must search the TLB). */
+    uint8_t *tlb_wpages;
     /* The fetch window: EIPs in [fp_lo, fp_lo + fp_size) are on one RAM or
      * ROM page whose byte at fp_lo is physical fp_phys, so sequential
      * fetches skip the TLB.  fp_size 0 means "look it up". */

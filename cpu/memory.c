@@ -33,9 +33,12 @@ static struct tlb_entry *tlb_fill(struct cpu *c, uint32_t lin)
     e->host = p->host;
     e->tag_r = e->tag_w = TLB_INVALID;
     if (p->kind == BUS_RAM) {
+        uint32_t rp = (uint32_t)(p->host - c->bus->ram) >> BUS_PAGE_SHIFT;
         e->tag_r = lpage;
-        if (!bus_page_has_code(c->bus, (uint32_t)(p->host - c->bus->ram)))
+        if (!bus_page_has_code(c->bus, rp << BUS_PAGE_SHIFT)) {
             e->tag_w = lpage;
+            c->tlb_wpages[rp >> 3] |= (uint8_t)(1u << (rp & 7));
+        }
     } else if (p->kind == BUS_ROM) {
         e->tag_r = lpage;
     }

@@ -191,8 +191,13 @@ static uint32_t block_rep(struct cpu *c, const struct insn *in, enum str_kind k,
         return 0;
     if (k == K_STOS) {
         uint32_t v = get_reg(c, R_EAX, bytes * 8);
-        for (uint32_t i = 0; i < len; i += bytes)
-            st_le(dst + i, v, bytes);
+        uint8_t unit[4];
+        st_le(unit, v, bytes);
+        if (bytes == 1)
+            memset(dst, unit[0], len);
+        else
+            for (uint32_t i = 0; i < len; i += bytes)
+                memcpy(dst + i, unit, bytes);
         advance(c, R_EDI, (int32_t)len, a32);
         return n;
     }
