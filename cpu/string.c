@@ -228,15 +228,28 @@ void cpu_exec_string(struct cpu *c, const struct insn *in)
     bool conditional = k == K_CMPS || k == K_SCAS;
     bool want_zf = (in->flags & I_REP) != 0; /* REPE continues while ZF=1 */
     bool blockable = (k == K_MOVS || k == K_STOS) && delta > 0;
+    /* Accounting: every iteration is one instruction.  The run loop counts
+     * one when this call returns, so this loop counts all iterations but
+     * the last one it runs.  It stops between iterations (leaving EIP on the
+     * instruction, which then restarts) when that count reaches the budget
+     * or an interrupt is pending; cpu_step runs the whole repeat. */
+    uint32_t ran = 0; /* iterations run by this call */
     for (;;) {
         uint32_t cnt = a32 ? c->gpr[R_ECX] : get_r16(c, R_ECX);
         if (cnt == 0)
-            return;
+            break;
+        if (ran && !c->stepping) {
+            if (c->icount + ran >= c->run_limit || c->nmi || (c->intr && (c->eflags & F_IF)) ||
+                c->stop_req) {
+                c->next_eip = c->eip;
+                break;
+            }
+        }
         uint32_t done = 0;
         if (blockable && cnt > 1) {
             uint32_t max = cnt;
-            if (!c->stepping && c->run_limit - c->icount - 1 < max)
-                max = (uint32_t)(c->run_limit - c->icount - 1);
+            if (!c->stepping && c->run_limit - c->icount - ran < max)
+                max = (uint32_t)(c->run_limit - c->icount - ran);
             done = block_rep(c, in, k, bytes, max, a32);
         }
         if (done) {
@@ -245,19 +258,7 @@ void cpu_exec_string(struct cpu *c, const struct insn *in)
                 c->gpr[R_ECX] = cnt;
             else
                 set_r16(c, R_ECX, (uint16_t)cnt);
-            if (cnt == 0) {
-                if (!c->stepping)
-                    c->icount += done - 1;
-                return;
-            }
-            if (!c->stepping) {
-                c->icount += done;
-                if (c->icount + 1 >= c->run_limit || c->nmi || (c->intr && (c->eflags & F_IF)) ||
-                    c->stop_req) {
-                    c->next_eip = c->eip;
-                    return;
-                }
-            }
+            ran += done;
             continue;
         }
         cnt--;
@@ -273,20 +274,10 @@ void cpu_exec_string(struct cpu *c, const struct insn *in)
             else
                 set_r16(c, R_ECX, (uint16_t)cnt);
         }
+        ran++;
         if (conditional && get_zf(c) != want_zf)
-            return;
-        if (cnt == 0)
-            return;
-        if (!c->stepping) {
-            /* Each iteration counts as an instruction; stop between
-             * iterations for the budget or a pending interrupt and restart
-             * the instruction later. */
-            c->icount++;
-            if (c->icount + 1 >= c->run_limit || c->nmi || (c->intr && (c->eflags & F_IF)) ||
-                c->stop_req) {
-                c->next_eip = c->eip;
-                return;
-            }
-        }
+            break;
     }
+    if (ran > 1 && !c->stepping)
+        c->icount += ran - 1;
 }

@@ -73,6 +73,8 @@ static int frontend_run(struct frontend *fe)
     cfg.model = fe->opt.model;
     cfg.ram_size = fe->opt.ram_size;
     cfg.debugcon = stdout;
+    if (fe->opt.slice)
+        cfg.slice = fe->opt.slice;
 
     int rc = machine_init(&fe->machine, &cfg);
     if (rc < 0) {

@@ -1,6 +1,9 @@
 /* Command-line parsing for the popek frontend (see options.h). */
 #include "frontends/options.h"
 
+#include <errno.h>
+#include <stdlib.h>
+
 #include <getopt.h>
 #include <string.h>
 
@@ -10,6 +13,7 @@ enum {
     OPT_CPU,
     OPT_TRACE,
     OPT_STATS,
+    OPT_SLICE,
     OPT_VERSION,
 };
 
@@ -19,6 +23,7 @@ static const struct option long_options[] = {
     {"memory", required_argument, NULL, 'm'},
     {"trace", required_argument, NULL, OPT_TRACE},
     {"stats", no_argument, NULL, OPT_STATS},
+    {"slice", required_argument, NULL, OPT_SLICE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -39,8 +44,8 @@ void options_usage(FILE *f, const char *prog)
     fprintf(f,
             "Usage: %s [OPTION]... --bios FILE\n"
             "Emulates an x86 PC.  Runs the raw firmware image FILE from the reset vector\n"
-            "F000:FFF0 until the guest halts with interrupts disabled.  Bytes the guest\n"
-            "writes to port 0xE9 appear on standard output.\n"
+            "F000:FFF0 until the guest halts.  Bytes the guest writes to port 0xE9\n"
+            "appear on standard output.\n"
             "\n"
             "  --bios FILE        raw firmware image, a multiple of 4 KiB up to 256 KiB;\n"
             "                     it is mapped to end at 1 MiB and at 4 GiB\n"
@@ -52,6 +57,8 @@ void options_usage(FILE *f, const char *prog)
             "                     ('-' for standard output)\n"
             "  --stats            when the run ends, print to standard error one line:\n"
             "                       popek: N instructions in S s: M MIPS\n"
+            "  --slice N          run the CPU N instructions at a time (default 16777216);\n"
+            "                     a debugging aid: results must not depend on it\n"
             "  -h, --help         print this help and exit\n"
             "      --version      print the version and exit\n"
             "\n"
@@ -147,6 +154,17 @@ enum opt_result options_parse(struct options *o, int argc, char **argv, FILE *ou
         case OPT_STATS:
             o->stats = true;
             break;
+        case OPT_SLICE: {
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (errno || *end || end == optarg || v == 0 || optarg[0] == '-') {
+                fprintf(err, "popek: --slice wants a positive number of instructions, not '%s'\n", optarg);
+                return OPT_ERROR;
+            }
+            o->slice = v;
+            break;
+        }
         case 'h':
             options_usage(out, prog);
             return OPT_EXIT;

@@ -33,6 +33,7 @@ struct options {
     uint32_t ram_size;     /* -m/--memory SIZE, in bytes */
     const char *trace;     /* --trace FILE ("-" is stdout); NULL: off */
     bool stats;            /* --stats */
+    uint64_t slice;        /* --slice N: instructions per cpu_run call (0: default) */
 };
 
 /* What options_parse() decided. */

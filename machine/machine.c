@@ -10,6 +10,7 @@ void machine_config_default(struct machine_config *cfg)
     memset(cfg, 0, sizeof(*cfg));
     cfg->model = CPU_P6;
     cfg->ram_size = 32u << 20;
+    cfg->slice = 1u << 24;
 }
 
 int machine_init(struct machine *m, const struct machine_config *cfg)
@@ -96,7 +97,7 @@ enum cpu_exit machine_run(struct machine *m, uint64_t *executed)
     enum cpu_exit why;
     for (;;) {
         uint64_t n = 0;
-        why = cpu_run(m->cpu, 1u << 24, &n);
+        why = cpu_run(m->cpu, m->cfg.slice ? m->cfg.slice : 1u << 24, &n);
         total += n;
         if (why == CPU_EXIT_BUDGET)
             continue;

@@ -15,6 +15,7 @@ struct machine_config {
     enum cpu_model model;
     uint32_t ram_size;     /* bytes */
     FILE *debugcon;        /* where port 0xE9 output goes (NULL: stdout) */
+    uint64_t slice;        /* instructions per cpu_run() call; results never depend on it */
 };
 
 struct machine {
