@@ -56,7 +56,7 @@ deps:
 	@sh tests/deps.sh
 
 check: deps
-	$(MAKE) all
+	$(MAKE) -j2 all
 	$(MAKE) check-run
 
 .PHONY: check-run

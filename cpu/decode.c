@@ -339,7 +339,7 @@ void cpu_decode(struct cpu *c, struct insn *in)
         in->flags |= I_O32 | I_A32;
     in->seg = S_DS;
 
-    uint8_t b;
+    uint8_t b = 0;
     for (;;) {
         /* The 8086 has no length limit; stop collecting prefixes so that a
          * segment full of them cannot keep the decoder busy for ever. */

@@ -69,8 +69,9 @@ int machine_load_bios(struct machine *m, const char *path)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        fprintf(stderr, "popek: cannot open firmware %s: %s\n", path, strerror(errno));
-        return -errno;
+        int err = errno;
+        fprintf(stderr, "popek: cannot open firmware %s: %s\n", path, strerror(err));
+        return -err;
     }
     uint8_t *buf = malloc(256 * 1024 + 1);
     if (!buf) {

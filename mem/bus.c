@@ -78,7 +78,8 @@ int bus_map_rom(struct bus *bus, uint32_t base, const uint8_t *image, size_t len
 int bus_map_mmio(struct bus *bus, uint32_t base, uint32_t size, const struct mmio_ops *ops,
                  void *opaque)
 {
-    if (check_range(base, size) < 0 || bus->nregions == BUS_MAX_REGIONS)
+    if (check_range(base, size) < 0 || bus->nregions == BUS_MAX_REGIONS || !ops || !ops->read ||
+        !ops->write)
         return -EINVAL;
     unsigned idx = bus->nregions++;
     bus->regions[idx] = (struct bus_region){ base, size, ops, opaque };
@@ -95,9 +96,19 @@ int bus_map_mmio(struct bus *bus, uint32_t base, uint32_t size, const struct mmi
 int bus_map_ram_alias(struct bus *bus, uint32_t base, uint32_t ram_offset, uint32_t size)
 {
     if (check_range(base, size) < 0 || (ram_offset & BUS_PAGE_MASK) ||
-        (uint64_t)ram_offset + size > bus->ram_size || bus->naliases == BUS_MAX_ALIASES)
+        (uint64_t)ram_offset + size > bus->ram_size)
         return -EINVAL;
-    bus->aliases[bus->naliases++] = (struct bus_alias){ base, ram_offset, size };
+    /* Remapping the same window (a BIOS shadow toggled on and off) reuses
+     * its entry, so the table only grows with distinct windows. */
+    unsigned i;
+    for (i = 0; i < bus->naliases; i++)
+        if (bus->aliases[i].base == base)
+            break;
+    if (i == BUS_MAX_ALIASES)
+        return -ENOSPC;
+    if (i == bus->naliases)
+        bus->naliases++;
+    bus->aliases[i] = (struct bus_alias){ base, ram_offset, size };
     for (uint32_t off = 0; off < size; off += BUS_PAGE_SIZE) {
         struct bus_page *p = &bus->pages[(base + off) >> BUS_PAGE_SHIFT];
         p->kind = BUS_RAM;
@@ -158,7 +169,9 @@ static void code_invalidate(struct bus *bus, const struct bus_page *p, uint32_t 
     for (unsigned i = 0; i < bus->naliases; i++) {
         const struct bus_alias *a = &bus->aliases[i];
         uint32_t alias = a->base + (ram_off - a->ram_offset);
-        if (ram_off >= a->ram_offset && ram_off - a->ram_offset < a->size && alias != page_base)
+        /* Skip windows that have since been mapped to something else. */
+        if (ram_off >= a->ram_offset && ram_off - a->ram_offset < a->size && alias != page_base &&
+            bus->pages[alias >> BUS_PAGE_SHIFT].host == p->host)
             bus->code_write_hook(bus->code_write_opaque, alias, hit);
     }
 }

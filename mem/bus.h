@@ -107,7 +107,8 @@ void bus_free(struct bus *bus);
 /* Maps a copy of image (len bytes, a multiple of 4 KiB not required) as ROM
  * at base.  Pages already mapped are replaced.  Returns 0 or -errno. */
 int bus_map_rom(struct bus *bus, uint32_t base, const uint8_t *image, size_t len);
-/* Maps [base, base+size) (page aligned) to a device.  Returns 0 or -errno. */
+/* Maps [base, base+size) (page aligned) to a device; ops->read and
+ * ops->write are both required.  Returns 0 or -errno. */
 int bus_map_mmio(struct bus *bus, uint32_t base, uint32_t size,
                  const struct mmio_ops *ops, void *opaque);
 /* Maps RAM bytes [ram_offset, ram_offset+size) at base (page aligned):
@@ -137,9 +138,11 @@ static inline const struct bus_page *bus_page(const struct bus *bus, uint32_t ph
  * decoded code.  Returns true if the page had no code marked before (the
  * caller must then stop writing to it through any fast path). */
 bool bus_mark_code(struct bus *bus, uint32_t phys, unsigned len);
-static inline bool bus_page_has_code(const struct bus *bus, uint32_t phys)
+/* Whether the RAM page at byte offset ram_offset of guest RAM (not a
+ * physical address: aliases share it) holds marked code. */
+static inline bool bus_page_has_code(const struct bus *bus, uint32_t ram_offset)
 {
-    uint32_t pn = phys >> BUS_PAGE_SHIFT;
+    uint32_t pn = ram_offset >> BUS_PAGE_SHIFT;
     return pn < (bus->ram_size >> BUS_PAGE_SHIFT) && bus->code_bits[pn] != 0;
 }
 
