@@ -78,6 +78,7 @@ void cpu_reset(struct cpu *c)
     c->cr2 = c->cr3 = c->cr4 = 0;
     c->gdtr.base = c->idtr.base = 0;
     c->gdtr.limit = c->idtr.limit = 0xFFFF;
+    fpu_reset(&c->fpu);
     c->intr = c->nmi = c->halted = false;
     c->inhibit_at = 0;
     c->exc_vector = -1;

@@ -658,12 +658,14 @@ static ALWAYS_INLINE uint32_t exec_insn(struct cpu *c, const struct insn *in, ui
         break;
     case OP_CLD: c->eflags &= ~F_DF; break;
     case OP_STD: c->eflags |= F_DF; break;
-    case OP_NOP: case OP_WAIT: break;
+    case OP_NOP: break;
+    case OP_WAIT:
+        c->next_eip = nip;
+        cpu_exec_fwait(c);
+        break;
     case OP_ESC:
-        /* No FPU yet: with CR0.EM (or TS) set the escape raises #NM; else it
-         * reads its operand and does nothing, as with no coprocessor. */
-        if (c->mi->model != CPU_8086 && (c->cr0 & 0xC) != 0)
-            cpu_fault(c, EXC_NM, 0);
+        c->next_eip = nip;
+        cpu_exec_fpu(c, in);
         break;
 
     case OP_CMOV_w: case OP_CMOV_d: {

@@ -11,6 +11,7 @@
 
 #include "cpu/cpu.h"
 #include "cpu/decode.h"
+#include "cpu/fpu.h"
 #include "mem/bus.h"
 
 #if defined(__GNUC__)
@@ -92,6 +93,7 @@ struct cpu {
     struct seg_range segr[S_NSEG];
     uint32_t cr0, cr2, cr3, cr4;
     uint32_t dr[8];
+    struct fpu fpu;
     uint64_t tsc_offset;
     struct { uint32_t base; uint16_t limit; } gdtr, idtr;
 
