@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpu/interp.h"
+#include "cpu/operand.h"
 
 struct cpu *cpu_create(enum cpu_model model, struct bus *bus)
 {
@@ -54,6 +54,14 @@ void cpu_reset(struct cpu *c)
     memset(c->gpr, 0, sizeof(c->gpr));
     c->eflags = c->mi->flags_fixed1;
     set_arith_flags(c, 0);
+    c->cr0 = c->mi->model >= CPU_486 ? 0x60000010u : c->mi->model == CPU_386 ? CR0_ET : 0;
+    if (c->mi->model == CPU_286)
+        c->cr0 = 0xFFF0;
+    c->cr2 = c->cr3 = c->cr4 = 0;
+    c->cpl = 0;
+    memset(c->dr, 0, sizeof(c->dr));
+    c->dr[6] = 0xFFFF0FF0u;
+    c->dr[7] = 0x00000400u;
     /* Data segments: present, writable, accessed; 64 KiB. */
     for (int s = 0; s < S_NSEG; s++)
         seg_set(c, s, 0, 0, 0xFFFF, 0x0093);
@@ -71,20 +79,21 @@ void cpu_reset(struct cpu *c)
         c->eip = 0xFFF0;
         break;
     }
+    c->ldtr = (struct cpu_seg){ 0, 0, 0xFFFF, 0x0082 };
+    c->tr = (struct cpu_seg){ 0, 0, 0xFFFF, 0x008B };
     c->gpr[R_EDX] = c->mi->cpuid_sig;
-    c->cr0 = c->mi->model >= CPU_486 ? 0x60000010u : c->mi->model == CPU_386 ? 0x10u : 0;
-    if (c->mi->model == CPU_286)
-        c->cr0 = 0xFFF0;
-    c->cr2 = c->cr3 = c->cr4 = 0;
     c->gdtr.base = c->idtr.base = 0;
     c->gdtr.limit = c->idtr.limit = 0xFFFF;
     fpu_reset(&c->fpu);
+    cpu_msr_reset(c);
     c->intr = c->nmi = c->halted = false;
     c->inhibit_at = 0;
     c->exc_vector = -1;
-    c->exc_nest = 0;
+    c->deliv_vec = -1;
+    c->deliv_ext = 0;
     cpu_tlb_flush(c);
     cpu_icache_flush(c);
+    cpu_mode_changed(c);
 }
 
 void cpu_update_segr(struct cpu *c, int s)
@@ -92,17 +101,41 @@ void cpu_update_segr(struct cpu *c, int s)
     if (s == S_CS)
         cpu_fetch_invalidate(c);
     const struct cpu_seg *sg = &c->seg[s];
+    struct seg_range r;
     /* Expand-down data segments (type bit 2 set on a data segment) are valid
      * above the limit, up to 64 KiB or 4 GiB by the B bit. */
-    if ((sg->attr & 0x1C) == 0x14) {
-        c->segr[s].lo = sg->limit + 1;
-        c->segr[s].hi = (sg->attr & 0x4000) ? 0xFFFFFFFFu : 0xFFFF;
+    if ((sg->attr & (SA_S | SA_CODE | SA_DC)) == (SA_S | SA_DC)) {
+        r.lo = sg->limit + 1;
+        r.hi = (sg->attr & SA_DB) ? 0xFFFFFFFFu : 0xFFFF;
     } else {
-        c->segr[s].lo = 0;
-        c->segr[s].hi = sg->limit;
+        r.lo = 0;
+        r.hi = sg->limit;
     }
-    /* The 8086 has no limits: every 16-bit offset is valid and words at
-     * FFFFh wrap inside the segment, which the slow path does. */
+    /* The 8086 has no limits: every 16-bit offset is valid, and a word at
+     * FFFFh wraps inside the segment, which the slow path does.  Real and
+     * virtual-8086 mode check limits but not types. */
+    c->segr_r[s] = c->segr_w[s] = r;
+    if (!cpu_protected(c))
+        return;
+    static const struct seg_range none = { 1, 0 };
+    if (!(sg->attr & SA_P) || (s != S_CS && (sg->sel & ~3u) == 0 && !(sg->attr & SA_S))) {
+        c->segr_r[s] = c->segr_w[s] = none;
+        return;
+    }
+    if (sg->attr & SA_CODE) {
+        c->segr_w[s] = none;
+        if (!(sg->attr & SA_RW))
+            c->segr_r[s] = none;
+    } else if (!(sg->attr & SA_RW)) {
+        c->segr_w[s] = none;
+    }
+}
+
+void cpu_mode_changed(struct cpu *c)
+{
+    for (int s = 0; s < S_NSEG; s++)
+        cpu_update_segr(c, s);
+    c->tlbp = c->tlb[c->cpl == 3];
 }
 
 void cpu_load_seg_real(struct cpu *c, int s, uint16_t sel)
@@ -126,6 +159,8 @@ void cpu_get_state(const struct cpu *c, struct cpu_state *st)
     st->eip = c->eip;
     st->eflags = get_eflags(c);
     memcpy(st->seg, c->seg, sizeof(st->seg));
+    st->ldtr = c->ldtr;
+    st->tr = c->tr;
     st->cr0 = c->cr0;
     st->cr2 = c->cr2;
     st->cr3 = c->cr3;
@@ -145,12 +180,16 @@ void cpu_set_state(struct cpu *c, const struct cpu_state *st)
     c->eflags = 0;
     cpu_write_eflags(c, st->eflags, 0xFFFFFFFFu);
     memcpy(c->seg, st->seg, sizeof(c->seg));
-    for (int s = 0; s < S_NSEG; s++)
-        cpu_update_segr(c, s);
+    c->ldtr = st->ldtr;
+    c->tr = st->tr;
     c->cr0 = st->cr0;
     c->cr2 = st->cr2;
     c->cr3 = st->cr3;
     c->cr4 = st->cr4;
+    /* CPL is CS's RPL in protected mode, 3 in virtual-8086 mode, 0 in real mode. */
+    c->cpl = cpu_v86(c) ? 3 : cpu_protected(c) ? (c->seg[S_CS].sel & 3) : 0;
+    if ((c->cr0 & CR0_PG) && (c->cr4 & CR4_PAE))
+        (void)cpu_load_pdptes(c);
     c->gdtr.base = st->gdtr.base;
     c->gdtr.limit = st->gdtr.limit;
     c->idtr.base = st->idtr.base;
@@ -158,6 +197,7 @@ void cpu_set_state(struct cpu *c, const struct cpu_state *st)
     c->halted = st->halted;
     c->inhibit_at = 0;
     cpu_tlb_flush(c);
+    cpu_mode_changed(c);
 }
 
 void cpu_write_eflags(struct cpu *c, uint32_t val, uint32_t mask)
@@ -260,9 +300,10 @@ static void mark_code(struct cpu *c, uint32_t phys, unsigned len)
         if (!(c->tlb_wpages[rp >> 3] & bit))
             return;
         c->tlb_wpages[rp >> 3] &= (uint8_t)~bit;
-        for (unsigned i = 0; i < TLB_SIZE; i++)
-            if (c->tlb[i].host == host)
-                c->tlb[i].tag_w = TLB_INVALID;
+        for (unsigned u = 0; u < 2; u++)
+            for (unsigned i = 0; i < TLB_SIZE; i++)
+                if (c->tlb[u][i].host == host)
+                    c->tlb[u][i].tag_w = TLB_INVALID;
     }
 }
 
@@ -271,7 +312,7 @@ static void mark_code(struct cpu *c, uint32_t phys, unsigned len)
 static void fetch_window(struct cpu *c, uint32_t lin)
 {
     c->fp_size = 0;
-    uint32_t phys = lin & c->addr_mask;
+    uint32_t phys = cpu_translate(c, lin, false, c->cpl == 3);
     const struct bus_page *p = bus_page(c->bus, phys);
     if (p->kind != BUS_RAM && p->kind != BUS_ROM)
         return;
@@ -316,7 +357,7 @@ const struct insn *cpu_fetch_insn_slow(struct cpu *c, struct insn *scratch)
         /* Outside the window (or near the CS limit): a cached entry is
          * usable only if the whole instruction is inside the limit. */
         uint32_t lin = c->seg[S_CS].base + c->eip;
-        uint32_t phys = lin & c->addr_mask;
+        uint32_t phys = cpu_translate(c, lin, false, c->cpl == 3);
         struct icache_entry *e = &c->icache[phys & (ICACHE_SIZE - 1)];
         if (e->tag == ICTAG(phys, c->icmode) && c->eip + e->in.len - 1 <= c->seg[S_CS].limit &&
             c->eip + e->in.len - 1 >= c->eip && (bus_page(c->bus, phys)->kind == BUS_RAM ||
@@ -344,13 +385,13 @@ static bool take_interrupt(struct cpu *c)
     if (c->nmi) {
         c->nmi = false;
         c->halted = false;
-        cpu_interrupt_real(c, EXC_NMI, c->eip);
+        cpu_hw_interrupt(c, EXC_NMI);
         return true;
     }
     if (c->intr && (c->eflags & F_IF) && c->icount != c->inhibit_at) {
         c->halted = false;
         uint8_t vec = c->intr_ack ? c->intr_ack(c->intr_opaque) : 0xFF;
-        cpu_interrupt_real(c, vec, c->eip);
+        cpu_hw_interrupt(c, vec);
         return true;
     }
     return false;
@@ -375,13 +416,17 @@ bool cpu_check_events(struct cpu *c, enum cpu_exit *why)
 static enum cpu_exit run_loop(struct cpu *c)
 {
     cpu_check_map(c);
-    c->exc_nest = 0;
+    c->deliv_vec = -1;
+    c->deliv_ext = 0;
     if (setjmp(c->env)) {
         if (c->exit_now)
             return c->exit_reason;
         /* An exception unwound the instruction: deliver it. */
-        if (!cpu_deliver_exception(c))
+        if (!cpu_deliver_exception(c)) {
+            c->deliv_vec = -1;
+            snprintf(c->errmsg, sizeof(c->errmsg), "triple fault (shutdown)");
             return CPU_EXIT_SHUTDOWN;
+        }
         c->icount++;
         if (c->icount >= c->run_limit)
             return CPU_EXIT_BUDGET;

@@ -57,6 +57,7 @@ struct cpu_state {
     uint32_t eip;
     uint32_t eflags;
     struct cpu_seg seg[S_NSEG];
+    struct cpu_seg ldtr, tr;
     uint32_t cr0, cr2, cr3, cr4;
     struct { uint32_t base; uint16_t limit; } gdtr, idtr;
     bool halted;
@@ -102,6 +103,9 @@ void cpu_state_real_seg(struct cpu_state *st, int s, uint16_t sel);
 void cpu_set_intr(struct cpu *cpu, bool level);
 void cpu_set_intr_ack(struct cpu *cpu, uint8_t (*ack)(void *opaque), void *opaque);
 void cpu_set_nmi(struct cpu *cpu);
+/* The x87's FERR# output: level true while an unmasked floating-point
+ * exception is pending with CR0.NE=0 (the PC routes it to IRQ13). */
+void cpu_set_ferr(struct cpu *cpu, void (*ferr)(void *opaque, bool level), void *opaque);
 
 /* Writes one line per executed instruction to f (NULL turns it off). */
 void cpu_set_trace(struct cpu *cpu, FILE *f);

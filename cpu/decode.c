@@ -69,7 +69,7 @@ static const struct opent map1[256] = {
              E(PUSH_r_w, A_V), E(PUSH_r_w, A_V), E(PUSH_r_w, A_V), E(PUSH_r_w, A_V),
     /* 58 */ E(POP_r_w, A_V), E(POP_r_w, A_V), E(POP_r_w, A_V), E(POP_r_w, A_V),
              E(POP_r_w, A_V), E(POP_r_w, A_V), E(POP_r_w, A_V), E(POP_r_w, A_V),
-    /* 60 */ E(PUSHA_w, A_V), E(POPA_w, A_V), E(BOUND_w, A_M | A_V), E(INVALID, A_M) /* ARPL */,
+    /* 60 */ E(PUSHA_w, A_V), E(POPA_w, A_V), E(BOUND_w, A_M | A_V), E(ARPL, A_M),
              PFX, PFX, PFX, PFX,
     /* 68 */ E(PUSH_Iv_w, IM_Z | A_V), E(IMUL_GvEvIv_w, A_M | A_V | IM_Z), E(PUSH_Ib_w, IM_BS | A_V),
              E(IMUL_GvEvIb_w, A_M | A_V | IM_BS), E(INSB, 0), E(INS_w, A_V), E(OUTSB, 0), E(OUTS_w, A_V),
@@ -123,6 +123,7 @@ struct opent0f {
 
 static const struct opent0f map2[256] = {
     [0x00] = F(GRP6, A_M, CPU_286), [0x01] = F(GRP7, A_M, CPU_286),
+    [0x02] = F(LAR_w, A_M | A_V, CPU_286), [0x03] = F(LSL_w, A_M | A_V, CPU_286),
     [0x06] = F(CLTS, 0, CPU_286), [0x08] = F(INVD, 0, CPU_486), [0x09] = F(WBINVD, 0, CPU_486),
     [0x0B] = F(UD2, 0, CPU_386),
     [0x20] = F(MOV_RdCd, A_M, CPU_386), [0x21] = F(MOV_RdDd, A_M, CPU_386),
@@ -214,7 +215,7 @@ static void fetch_begin(struct fetcher *f)
         return; /* IP may wrap inside the instruction */
     if (f->start > c->seg[S_CS].limit)
         return;
-    uint32_t phys = (c->seg[S_CS].base + f->start) & c->addr_mask;
+    uint32_t phys = cpu_translate(c, c->seg[S_CS].base + f->start, false, c->cpl == 3);
     const struct bus_page *p = bus_page(c->bus, phys);
     if (p->kind != BUS_RAM && p->kind != BUS_ROM)
         return;
@@ -243,7 +244,7 @@ static uint8_t fetch_slow(struct fetcher *f)
         cpu_fault(c, EXC_GP, 0);
     }
     uint32_t lin = c->seg[S_CS].base + off;
-    uint32_t phys = lin & c->addr_mask;
+    uint32_t phys = cpu_translate(c, lin, false, c->cpl == 3);
     const struct bus_page *p = bus_page(c->bus, phys);
     uint8_t b;
     if (p->kind == BUS_RAM || p->kind == BUS_ROM) {

@@ -198,6 +198,73 @@ static void pop_ev(struct cpu *c, const struct insn *in, unsigned bits)
     }
 }
 
+#define F_VIF 0x80000u
+#define F_VIP 0x100000u
+
+/* CLI/STI: IOPL-sensitive in protected and virtual-8086 mode, where
+ * CR4.PVI/VME let CPL 3 code change the virtual interrupt flag instead
+ * (SDM vol. 3 20.4). */
+static void cli_sti(struct cpu *c, bool set)
+{
+    unsigned iopl = (c->eflags & F_IOPL) >> 12;
+    bool allowed = !(c->cr0 & CR0_PE) || (cpu_v86(c) ? iopl == 3 : c->cpl <= iopl);
+    if (!allowed) {
+        bool virt = cpu_v86(c) ? (c->cr4 & CR4_VME) != 0 : (c->cpl == 3 && (c->cr4 & CR4_PVI));
+        if (!virt || (set && (c->eflags & F_VIP)))
+            cpu_fault(c, EXC_GP, 0);
+        if (set)
+            c->eflags |= F_VIF;
+        else
+            c->eflags &= ~F_VIF;
+        return;
+    }
+    if (set) {
+        if (!(c->eflags & F_IF))
+            c->inhibit_at = c->icount + 1;
+        c->eflags |= F_IF;
+    } else {
+        c->eflags &= ~F_IF;
+    }
+}
+
+static void pushf(struct cpu *c, bool o32)
+{
+    uint32_t f = get_eflags(c);
+    if (cpu_v86(c) && (f & F_IOPL) != F_IOPL) {
+        if (o32 || !(c->cr4 & CR4_VME))
+            cpu_fault(c, EXC_GP, 0);
+        /* VME: the image shows VIF as IF and IOPL 3. */
+        f = (f & ~F_IF) | ((f & F_VIF) ? F_IF : 0) | F_IOPL;
+    }
+    if (o32)
+        push(c, f & 0x00FCFFFF, 4);
+    else
+        push(c, f & 0xFFFF, 2);
+}
+
+static void popf(struct cpu *c, bool o32)
+{
+    unsigned bytes = o32 ? 4 : 2;
+    uint32_t v = stack_peek(c, 0, bytes);
+    uint32_t mask = (o32 ? 0xFFFFFFFFu : 0xFFFFu) & ~(uint32_t)(F_VM | F_RF | F_VIF | F_VIP);
+    if (cpu_v86(c)) {
+        if ((c->eflags & F_IOPL) != F_IOPL) {
+            if (o32 || !(c->cr4 & CR4_VME) || (v & F_TF) || ((v & F_IF) && (c->eflags & F_VIP)))
+                cpu_fault(c, EXC_GP, 0);
+            stack_drop(c, bytes);
+            /* VME: IF in the image goes to VIF; IF and IOPL stay. */
+            cpu_write_eflags(c, v, mask & ~(F_IF | F_IOPL));
+            c->eflags = (c->eflags & ~F_VIF) | ((v & F_IF) ? F_VIF : 0);
+            return;
+        }
+        mask &= ~F_IOPL;
+    } else if (c->cr0 & CR0_PE) {
+        mask &= cpu_popf_mask(c);
+    }
+    stack_drop(c, bytes);
+    cpu_write_eflags(c, v, mask);
+}
+
 static void pusha(struct cpu *c, unsigned bytes)
 {
     uint32_t sp = c->gpr[R_ESP], m = sp_mask(c);
@@ -261,13 +328,6 @@ static int seg_of_push_pop(const struct insn *in)
     return (in->opcode >> 3) & 3;
 }
 
-void cpu_load_seg(struct cpu *c, int s, uint16_t sel)
-{
-    cpu_load_seg_real(c, s, sel);
-    if (s == S_SS)
-        c->inhibit_at = c->icount + 1;
-}
-
 static void load_far_ptr(struct cpu *c, const struct insn *in, int s, unsigned bits)
 {
     uint32_t addr = ea_of(c, in);
@@ -279,6 +339,7 @@ static void load_far_ptr(struct cpu *c, const struct insn *in, int s, unsigned b
 
 static void in_out(struct cpu *c, uint16_t port, unsigned bytes, bool out)
 {
+    cpu_check_io(c, port, bytes);
     if (out) {
         bus_out(c->bus, port, get_reg(c, R_EAX, bytes * 8), bytes);
         cpu_check_map(c);
@@ -508,21 +569,8 @@ static ALWAYS_INLINE uint32_t exec_insn(struct cpu *c, const struct insn *in, ui
     case OP_PUSHA_d: pusha(c, 4); break;
     case OP_POPA_w: popa(c, 2); break;
     case OP_POPA_d: popa(c, 4); break;
-    case OP_PUSHF_w: push(c, get_eflags(c) & 0xFFFF, 2); break;
-    case OP_PUSHF_d: push(c, get_eflags(c) & 0x00FCFFFF, 4); break;
-    case OP_POPF_w: {
-        uint32_t v = stack_peek(c, 0, 2);
-        stack_drop(c, 2);
-        cpu_write_eflags(c, v, 0xFFFF);
-        break;
-    }
-    case OP_POPF_d: {
-        uint32_t v = stack_peek(c, 0, 4);
-        stack_drop(c, 4);
-        cpu_write_eflags(c, v, ~(uint32_t)(F_VM | F_RF));
-        c->eflags &= ~F_RF;
-        break;
-    }
+    case OP_PUSHF_w: case OP_PUSHF_d: pushf(c, in->op == OP_PUSHF_d); break;
+    case OP_POPF_w: case OP_POPF_d: popf(c, in->op == OP_POPF_d); break;
     case OP_SAHF:
         set_arith_flags(c, (get_arith_flags(c) & F_OF) | (get_r8(c, 4) & (F_SF | F_ZF | F_AF | F_PF | F_CF)));
         break;
@@ -646,16 +694,17 @@ static ALWAYS_INLINE uint32_t exec_insn(struct cpu *c, const struct insn *in, ui
     case OP_OUT_DXeAX_w: in_out(c, get_r16(c, R_EDX), 2, true); break;
     case OP_OUT_DXeAX_d: in_out(c, get_r16(c, R_EDX), 4, true); break;
 
-    case OP_HLT: c->halted = true; c->events = true; break;
+    case OP_HLT:
+        if (c->cpl != 0)
+            cpu_fault(c, EXC_GP, 0);
+        c->halted = true;
+        c->events = true;
+        break;
     case OP_CMC: set_cf(c, !get_cf(c)); break;
     case OP_CLC: set_cf(c, 0); break;
     case OP_STC: set_cf(c, 1); break;
-    case OP_CLI: c->eflags &= ~F_IF; break;
-    case OP_STI:
-        if (!(c->eflags & F_IF))
-            c->inhibit_at = c->icount + 1;
-        c->eflags |= F_IF;
-        break;
+    case OP_CLI: cli_sti(c, false); break;
+    case OP_STI: cli_sti(c, true); break;
     case OP_CLD: c->eflags &= ~F_DF; break;
     case OP_STD: c->eflags |= F_DF; break;
     case OP_NOP: break;
@@ -704,7 +753,15 @@ static ALWAYS_INLINE uint32_t exec_insn(struct cpu *c, const struct insn *in, ui
         cpu_exec_bitop(c, in);
         break;
 
-    case OP_GRP6: case OP_GRP7: case OP_CLTS: case OP_INVD: case OP_WBINVD:
+    case OP_GRP6:
+        cpu_exec_grp6(c, in);
+        break;
+    case OP_ARPL:
+        cpu_exec_arpl(c, in);
+        break;
+    case OP_LAR_w: case OP_LAR_d: cpu_exec_lar_lsl(c, in, false); break;
+    case OP_LSL_w: case OP_LSL_d: cpu_exec_lar_lsl(c, in, true); break;
+    case OP_GRP7: case OP_CLTS: case OP_INVD: case OP_WBINVD:
     case OP_MOV_RdCd: case OP_MOV_CdRd: case OP_MOV_RdDd: case OP_MOV_DdRd:
     case OP_WRMSR: case OP_RDTSC: case OP_RDMSR: case OP_RDPMC: case OP_CPUID:
         c->next_eip = nip;

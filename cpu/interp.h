@@ -33,6 +33,42 @@ enum {
     EXC_MF = 16, EXC_AC = 17,
 };
 
+/* Control register bits. */
+#define CR0_PE 0x00000001u
+#define CR0_MP 0x00000002u
+#define CR0_EM 0x00000004u
+#define CR0_TS 0x00000008u
+#define CR0_ET 0x00000010u
+#define CR0_NE 0x00000020u
+#define CR0_WP 0x00010000u
+#define CR0_AM 0x00040000u
+#define CR0_NW 0x20000000u
+#define CR0_CD 0x40000000u
+#define CR0_PG 0x80000000u
+#define CR4_VME 0x001u
+#define CR4_PVI 0x002u
+#define CR4_TSD 0x004u
+#define CR4_DE 0x008u
+#define CR4_PSE 0x010u
+#define CR4_PAE 0x020u
+#define CR4_MCE 0x040u
+#define CR4_PGE 0x080u
+#define CR4_PCE 0x100u
+
+/* Segment descriptor attributes as kept in struct cpu_seg.attr: the access
+ * byte (descriptor bits 40-47) in bits 0-7 and bits 52-55 in bits 12-15. */
+#define SA_TYPE 0x000Fu
+#define SA_ACCESSED 0x0001u
+#define SA_RW 0x0002u     /* data: writable; code: readable */
+#define SA_DC 0x0004u     /* data: expand-down; code: conforming */
+#define SA_CODE 0x0008u
+#define SA_S 0x0010u      /* code/data (not system) */
+#define SA_DPL 0x0060u
+#define SA_P 0x0080u
+#define SA_DB 0x4000u
+#define SA_G 0x8000u
+#define SA_DPL_OF(a) (((a) >> 5) & 3)
+
 /* What differs between the chips a model stands for. */
 struct cpu_model_info {
     const char *name;
@@ -59,6 +95,7 @@ struct tlb_entry {
     uint32_t tag_r, tag_w;
     uint32_t phys_page; /* physical address of the page */
     uint8_t *host;      /* host address of the page */
+    bool global;        /* from a global page: survives CR3 writes */
 };
 
 /* Decoded-instruction cache, direct-mapped by physical address. */
@@ -77,6 +114,15 @@ struct seg_range {
     uint32_t lo, hi;
 };
 
+/* MSR storage (msr.c). */
+struct cpu_msrs {
+    uint64_t mtrr[28];
+    uint64_t mc[20];
+    uint64_t p5_mc[2];
+    uint64_t mcg_status, mcg_ctl, bios_sign;
+    uint32_t apic_base;
+};
+
 struct cpu {
     uint32_t gpr[9]; /* gpr[8] is always 0: the "no register" of an address */
     uint32_t eip;
@@ -90,10 +136,17 @@ struct cpu {
     uint32_t eflags; /* all bits except the six arithmetic ones */
 
     struct cpu_seg seg[S_NSEG];
-    struct seg_range segr[S_NSEG];
+    /* Offsets the fast path may read and write without any other check;
+     * empty for null, unreadable or unwritable segments, whose accesses
+     * then take the slow path and its fault. */
+    struct seg_range segr_r[S_NSEG], segr_w[S_NSEG];
+    struct cpu_seg ldtr, tr;
+    uint8_t cpl;
     uint32_t cr0, cr2, cr3, cr4;
     uint32_t dr[8];
+    bool dbg_active;      /* some DR7 breakpoint is enabled */
     struct fpu fpu;
+    struct cpu_msrs msr;
     uint64_t tsc_offset;
     struct { uint32_t base; uint16_t limit; } gdtr, idtr;
 
@@ -102,7 +155,9 @@ struct cpu {
     uint32_t addr_mask; /* model address lines AND the bus's A20 mask */
     uint32_t map_gen;   /* bus->map_gen the TLB was filled under */
 
-    struct tlb_entry tlb[TLB_SIZE];
+    struct tlb_entry tlb[2][TLB_SIZE]; /* [0] supervisor, [1] user */
+    struct tlb_entry *tlbp;            /* the one for the current CPL */
+    uint64_t pdpte[4];                 /* PAE: loaded at CR3 writes */
     /* One bit per RAM page: some TLB entry may grant it a fast write path
      * (so marking code there must search the TLB). */
     uint8_t *tlb_wpages;
@@ -124,10 +179,11 @@ struct cpu {
 
     /* Exceptions unwind to the run loop with longjmp. */
     jmp_buf env;
-    int exc_vector;       /* -1: none being delivered */
+    int exc_vector;       /* the fault being raised */
     uint32_t exc_error;
     bool exc_has_error;
-    int exc_nest;         /* faults raised while delivering one */
+    int deliv_vec;        /* exception being delivered, -1: none */
+    uint32_t deliv_ext;   /* EXT bit for faults during the current delivery */
 
     /* Run bookkeeping. */
     uint64_t icount;      /* instructions retired since creation */
@@ -264,18 +320,57 @@ void cpu_interrupt_real(struct cpu *c, uint8_t vector, uint32_t return_eip);
 /* Stops the run with CPU_EXIT_ERROR and a message (an emulator-level problem). */
 NORETURN void cpu_error_exit(struct cpu *c, const char *fmt, ...);
 
+void cpu_debug_changed(struct cpu *c);
+
+/* ---- MSRs (msr.c) ----------------------------------------------------- */
+void cpu_msr_reset(struct cpu *c);
+bool cpu_rdmsr(struct cpu *c, uint32_t msr, uint64_t *val);
+bool cpu_wrmsr(struct cpu *c, uint32_t msr, uint64_t val);
+
 /* ---- memory --------------------------------------------------------- */
 void cpu_tlb_flush(struct cpu *c);
+void cpu_tlb_flush_nonglobal(struct cpu *c);
+void cpu_tlb_flush_page(struct cpu *c, uint32_t lin);
+bool cpu_load_pdptes(struct cpu *c);
+/* Linear to physical for an access by user or supervisor code (#PF). */
+uint32_t cpu_translate(struct cpu *c, uint32_t lin, bool write, bool user);
 void cpu_check_map(struct cpu *c);
 uint32_t cpu_read_slow(struct cpu *c, int seg, uint32_t off, unsigned size);
 void cpu_write_slow(struct cpu *c, int seg, uint32_t off, uint32_t val, unsigned size);
 NORETURN void cpu_limit_fault(struct cpu *c, int seg);
-/* Linear (segment already applied) accesses, no limit checks. */
+/* Linear (segment already applied) accesses, no limit checks, with the
+ * privilege of the current CPL... */
 uint32_t cpu_read_lin(struct cpu *c, uint32_t lin, unsigned size);
 void cpu_write_lin(struct cpu *c, uint32_t lin, uint32_t val, unsigned size);
+/* ...or as the system does (descriptor tables, TSS, privilege-change stacks). */
+uint32_t cpu_read_sys(struct cpu *c, uint32_t lin, unsigned size);
+void cpu_write_sys(struct cpu *c, uint32_t lin, uint32_t val, unsigned size);
 /* Loads a segment register in real mode. */
 void cpu_load_seg_real(struct cpu *c, int s, uint16_t sel);
+
+/* ---- descriptors (segment.c) --------------------------------------- */
+struct desc {
+    uint32_t lo, hi; /* the 8 bytes */
+    uint32_t addr;   /* linear address of the descriptor */
+};
+/* Reads the GDT/LDT descriptor of sel; false when it is outside its table. */
+bool cpu_read_descriptor(struct cpu *c, uint16_t sel, struct desc *d);
+void cpu_desc_to_seg(const struct desc *d, uint16_t sel, struct cpu_seg *out);
+void cpu_set_accessed(struct cpu *c, struct desc *d);
+/* Loads CS's cache and sets CPL (and the TLB set that goes with it). */
+void cpu_set_cs(struct cpu *c, const struct cpu_seg *cs, unsigned cpl);
+void cpu_null_inaccessible_segs(struct cpu *c);
 void cpu_update_segr(struct cpu *c, int s);
+/* Recomputes what depends on the mode and CPL (segment ranges, TLB set). */
+void cpu_mode_changed(struct cpu *c);
+static ALWAYS_INLINE bool cpu_protected(const struct cpu *c)
+{
+    return (c->cr0 & CR0_PE) && !(c->eflags & F_VM);
+}
+static ALWAYS_INLINE bool cpu_v86(const struct cpu *c)
+{
+    return (c->cr0 & CR0_PE) && (c->eflags & F_VM);
+}
 
 static ALWAYS_INLINE uint32_t ld_le(const uint8_t *p, unsigned size)
 {
@@ -297,18 +392,25 @@ static ALWAYS_INLINE void st_le(uint8_t *p, uint32_t v, unsigned size)
     }
 }
 
-static ALWAYS_INLINE bool seg_ok(const struct cpu *c, int seg, uint32_t off, unsigned size)
+static ALWAYS_INLINE bool range_ok(const struct seg_range *r, uint32_t off, unsigned size)
 {
-    const struct seg_range *r = &c->segr[seg];
     uint32_t end = off + (size - 1);
     return off >= r->lo && end <= r->hi && end >= off;
+}
+static ALWAYS_INLINE bool seg_ok_r(const struct cpu *c, int seg, uint32_t off, unsigned size)
+{
+    return range_ok(&c->segr_r[seg], off, size);
+}
+static ALWAYS_INLINE bool seg_ok_w(const struct cpu *c, int seg, uint32_t off, unsigned size)
+{
+    return range_ok(&c->segr_w[seg], off, size);
 }
 
 static ALWAYS_INLINE uint32_t mem_read(struct cpu *c, int seg, uint32_t off, unsigned size)
 {
-    if (likely(seg_ok(c, seg, off, size))) {
+    if (likely(seg_ok_r(c, seg, off, size))) {
         uint32_t lin = c->seg[seg].base + off;
-        const struct tlb_entry *e = &c->tlb[(lin >> 12) & (TLB_SIZE - 1)];
+        const struct tlb_entry *e = &c->tlbp[(lin >> 12) & (TLB_SIZE - 1)];
         if (likely(e->tag_r == (lin & ~0xFFFu) && (lin & 0xFFF) <= 0x1000u - size))
             return ld_le(e->host + (lin & 0xFFF), size);
     }
@@ -317,9 +419,9 @@ static ALWAYS_INLINE uint32_t mem_read(struct cpu *c, int seg, uint32_t off, uns
 
 static ALWAYS_INLINE void mem_write(struct cpu *c, int seg, uint32_t off, uint32_t val, unsigned size)
 {
-    if (likely(seg_ok(c, seg, off, size))) {
+    if (likely(seg_ok_w(c, seg, off, size))) {
         uint32_t lin = c->seg[seg].base + off;
-        const struct tlb_entry *e = &c->tlb[(lin >> 12) & (TLB_SIZE - 1)];
+        const struct tlb_entry *e = &c->tlbp[(lin >> 12) & (TLB_SIZE - 1)];
         if (likely(e->tag_w == (lin & ~0xFFFu) && (lin & 0xFFF) <= 0x1000u - size)) {
             st_le(e->host + (lin & 0xFFF), val, size);
             return;

@@ -98,9 +98,38 @@ static ALWAYS_INLINE bool real_mode(const struct cpu *c)
     return !(c->cr0 & 1);
 }
 
-/* Loads a segment register (real mode for now; protected mode adds the
- * descriptor checks). */
+/* Loads a data or stack segment register with the checks of the current
+ * mode (segment.c). */
 void cpu_load_seg(struct cpu *c, int s, uint16_t sel);
+void cpu_exec_grp6(struct cpu *c, const struct insn *in);
+void cpu_exec_lar_lsl(struct cpu *c, const struct insn *in, bool lsl);
+void cpu_exec_arpl(struct cpu *c, const struct insn *in);
+
+/* A push onto a stack given by a segment cache that may not be SS yet
+ * (interrupt.c): supervisor privilege, #SS(err) when outside the segment. */
+struct stackw {
+    const struct cpu_seg *ss;
+    uint32_t esp;
+    uint32_t err;
+};
+void cpu_stack_push(struct cpu *c, struct stackw *st, uint32_t v, unsigned bytes);
+/* The stack for privilege level dpl from the current TSS (#TS). */
+void cpu_tss_stack(struct cpu *c, unsigned dpl, uint16_t *ss, uint32_t *esp, uint32_t ext);
+/* Checks a new stack segment for privilege dpl (#TS/#SS). */
+void cpu_check_new_ss(struct cpu *c, uint16_t sel, unsigned dpl, struct cpu_seg *out, uint32_t ext);
+
+enum soft_int { SOFT_INTN, SOFT_INT3, SOFT_INT1 };
+void cpu_software_interrupt(struct cpu *c, uint8_t vector, uint32_t return_eip, enum soft_int kind);
+/* Delivers an external interrupt (INTR) at the current instruction boundary. */
+void cpu_hw_interrupt(struct cpu *c, uint8_t vector);
+
+/* Task switches (task.c). */
+enum task_switch_kind { TS_JMP, TS_CALL, TS_IRET, TS_INT };
+void cpu_task_switch(struct cpu *c, uint16_t sel, enum task_switch_kind kind, uint32_t return_eip, uint32_t ext);
+/* #GP(0) unless the I/O permission bitmap allows ports [port, port+size). */
+void cpu_check_io(struct cpu *c, uint16_t port, unsigned size);
+/* The EFLAGS bits POPF and IRET may change at the current privilege. */
+uint32_t cpu_popf_mask(const struct cpu *c);
 
 /* Handlers outside the main switch. */
 void cpu_exec_string(struct cpu *c, const struct insn *in);

@@ -49,7 +49,7 @@ static ALWAYS_INLINE void advance(struct cpu *c, unsigned r, int32_t delta, bool
  * access is allowed. */
 static void check_286(struct cpu *c, int seg, uint32_t off, unsigned bytes, unsigned reg, int32_t delta, bool a32)
 {
-    if (seg_ok(c, seg, off, bytes))
+    if (seg_ok_r(c, seg, off, bytes))
         return;
     advance(c, reg, delta, a32);
     cpu_limit_fault(c, seg);
@@ -69,7 +69,7 @@ static ALWAYS_INLINE void iterate(struct cpu *c, const struct insn *in, enum str
         switch (k) {
         case K_CMPS: /* reads ES:DI first */
             check_286(c, S_ES, di, bytes, R_EDI, delta, a32);
-            if (!seg_ok(c, in->seg, si, bytes)) {
+            if (!seg_ok_r(c, in->seg, si, bytes)) {
                 advance(c, R_EDI, delta, a32);
                 /* the count-down happens between the two reads */
                 if (rep)
@@ -79,7 +79,7 @@ static ALWAYS_INLINE void iterate(struct cpu *c, const struct insn *in, enum str
             break;
         case K_MOVS:
             check_286(c, in->seg, si, bytes, R_ESI, delta, a32);
-            if (!seg_ok(c, S_ES, di, bytes)) {
+            if (!seg_ok_w(c, S_ES, di, bytes)) {
                 advance(c, R_ESI, delta, a32);
                 /* A repeated store that faults has already counted down
                  * the next iteration as well. */
@@ -89,7 +89,7 @@ static ALWAYS_INLINE void iterate(struct cpu *c, const struct insn *in, enum str
             }
             break;
         case K_STOS: case K_INS:
-            if (rep && !seg_ok(c, S_ES, di, bytes))
+            if (rep && !seg_ok_w(c, S_ES, di, bytes))
                 set_r16(c, R_ECX, (uint16_t)(c->gpr[R_ECX] - 1));
             check_286(c, S_ES, di, bytes, R_EDI, delta, a32);
             break;
@@ -132,8 +132,9 @@ static ALWAYS_INLINE void iterate(struct cpu *c, const struct insn *in, enum str
         break;
     }
     case K_INS: {
-        /* Check the destination before reading the port: a faulting INS
-         * must not consume device data. */
+        /* Check the permission and the destination before reading the
+         * port: a faulting INS must not consume device data. */
+        cpu_check_io(c, get_r16(c, R_EDX), bytes);
         (void)mem_read(c, S_ES, di, 1);
         uint32_t v = bus_in(c->bus, get_r16(c, R_EDX), bytes);
         mem_write(c, S_ES, di, v, bytes);
@@ -141,6 +142,7 @@ static ALWAYS_INLINE void iterate(struct cpu *c, const struct insn *in, enum str
         break;
     }
     case K_OUTS: {
+        cpu_check_io(c, get_r16(c, R_EDX), bytes);
         uint32_t v = mem_read(c, in->seg, si, bytes);
         bus_out(c->bus, get_r16(c, R_EDX), v, bytes);
         cpu_check_map(c);
@@ -154,12 +156,12 @@ static ALWAYS_INLINE void iterate(struct cpu *c, const struct insn *in, enum str
  * page the TLB maps for this kind of access; NULL otherwise. */
 static uint8_t *block_ptr(struct cpu *c, int seg, uint32_t off, uint32_t len, bool write)
 {
-    if (!seg_ok(c, seg, off, len))
+    if (write ? !seg_ok_w(c, seg, off, len) : !seg_ok_r(c, seg, off, len))
         return NULL;
     uint32_t lin = c->seg[seg].base + off;
     if ((lin & 0xFFF) + len > 0x1000)
         return NULL;
-    const struct tlb_entry *e = &c->tlb[(lin >> 12) & (TLB_SIZE - 1)];
+    const struct tlb_entry *e = &c->tlbp[(lin >> 12) & (TLB_SIZE - 1)];
     if ((write ? e->tag_w : e->tag_r) != (lin & ~0xFFFu)) {
         /* A read through the TLB fills the entry when it is missing. */
         (void)cpu_read_lin(c, lin, 1);

@@ -1,11 +1,8 @@
-/* System instructions usable in real mode: the 0F 01 group (SGDT SIDT LGDT
- * LIDT SMSW LMSW INVLPG), CLTS, INVD/WBINVD, MOV to and from control and
- * debug registers, RDMSR/WRMSR/RDTSC/RDPMC and CPUID (SDM vol. 2 and 3).
- * Entering protected mode or enabling paging stops the run with a clear
- * message until the protected-mode issue implements them. */
+/* System instructions: the 0F 01 group (SGDT SIDT LGDT LIDT SMSW LMSW
+ * INVLPG), CLTS, INVD/WBINVD, MOV to and from control and debug registers,
+ * RDMSR/WRMSR/RDTSC/RDPMC and CPUID (SDM vol. 2 and 3), with the privilege
+ * checks of protected and virtual-8086 mode. */
 #include "cpu/operand.h"
-
-#define MSR_TSC 0x10
 
 static uint64_t tsc(const struct cpu *c)
 {
@@ -14,15 +11,80 @@ static uint64_t tsc(const struct cpu *c)
     return c->icount + c->tsc_offset;
 }
 
+/* #GP(0) unless running at CPL 0 (real mode counts as CPL 0). */
+static void require_cpl0(struct cpu *c)
+{
+    if (c->cpl != 0)
+        cpu_fault(c, EXC_GP, 0);
+}
+
 static void write_cr0(struct cpu *c, uint32_t v)
 {
-    if (v & 1)
-        cpu_error_exit(c, "the guest enabled protected mode (CR0.PE), which this version does not implement yet");
-    if (c->mi->model == CPU_286)
-        v |= 0xFFF0;
-    else
-        v = (v & 0xE005003Fu) | (c->mi->model >= CPU_486 ? 0 : 0x10);
+    if (c->mi->model == CPU_286) {
+        /* The 286's MSW: PE can be set, never cleared. */
+        c->cr0 = (v & 0xF) | (c->cr0 & CR0_PE) | 0xFFF0;
+        cpu_mode_changed(c);
+        return;
+    }
+    uint32_t keep = c->mi->model >= CPU_486 ? 0xE005003Fu : 0x8000001Fu;
+    v &= keep;
+    if (c->mi->model == CPU_386)
+        v |= CR0_ET;
+    if (((v & CR0_PG) && !(v & CR0_PE)) || ((v & CR0_NW) && !(v & CR0_CD)))
+        cpu_fault(c, EXC_GP, 0);
+    uint32_t changed = v ^ c->cr0;
+    if ((v & CR0_PG) && (changed & CR0_PG) && (c->cr4 & CR4_PAE)) {
+        uint32_t old = c->cr0;
+        c->cr0 = v;
+        if (!cpu_load_pdptes(c)) {
+            c->cr0 = old;
+            cpu_fault(c, EXC_GP, 0);
+        }
+    }
     c->cr0 = v;
+    if (changed & (CR0_PG | CR0_WP | CR0_PE))
+        cpu_tlb_flush(c);
+    if (changed & CR0_PE)
+        cpu_mode_changed(c);
+}
+
+/* CR4 bits this model has and Popek implements. */
+static uint32_t cr4_valid(const struct cpu *c)
+{
+    if (c->mi->model == CPU_PENTIUM)
+        return CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE;
+    if (c->mi->model == CPU_P6)
+        return CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | CR4_PCE;
+    return 0;
+}
+
+static void write_cr4(struct cpu *c, uint32_t v)
+{
+    if (v & ~cr4_valid(c))
+        cpu_fault(c, EXC_GP, 0);
+    uint32_t changed = v ^ c->cr4;
+    if ((changed & CR4_PAE) && (v & CR4_PAE) && (c->cr0 & CR0_PG)) {
+        uint32_t old = c->cr4;
+        c->cr4 = v;
+        if (!cpu_load_pdptes(c)) {
+            c->cr4 = old;
+            cpu_fault(c, EXC_GP, 0);
+        }
+    }
+    c->cr4 = v;
+    if (changed & (CR4_PSE | CR4_PAE | CR4_PGE))
+        cpu_tlb_flush(c);
+}
+
+static void write_cr3(struct cpu *c, uint32_t v)
+{
+    uint32_t old = c->cr3;
+    c->cr3 = v;
+    if ((c->cr0 & CR0_PG) && (c->cr4 & CR4_PAE) && !cpu_load_pdptes(c)) {
+        c->cr3 = old;
+        cpu_fault(c, EXC_GP, 0);
+    }
+    cpu_tlb_flush_nonglobal(c);
 }
 
 static void grp7(struct cpu *c, const struct insn *in)
@@ -31,6 +93,8 @@ static void grp7(struct cpu *c, const struct insn *in)
     bool o32 = in->flags & I_O32;
     if (r < 4 && !IS_MEM(in))
         cpu_fault(c, EXC_UD, 0);
+    if (r == 2 || r == 3 || r == 6 || r == 7)
+        require_cpl0(c);
     switch (r) {
     case 0: case 1: { /* SGDT, SIDT */
         uint32_t addr = ea_of(c, in);
@@ -70,7 +134,7 @@ static void grp7(struct cpu *c, const struct insn *in)
     case 7: /* INVLPG */
         if (c->mi->model < CPU_486 || !IS_MEM(in))
             cpu_fault(c, EXC_UD, 0);
-        cpu_tlb_flush(c);
+        cpu_tlb_flush_page(c, c->seg[in->seg].base + ea_of(c, in));
         break;
     default:
         cpu_fault(c, EXC_UD, 0);
@@ -112,18 +176,18 @@ static void cpuid(struct cpu *c)
 void cpu_exec_system(struct cpu *c, const struct insn *in)
 {
     switch (in->op) {
-    case OP_GRP6:
-        /* SLDT STR LLDT LTR VERR VERW are not recognised in real mode. */
-        cpu_fault(c, EXC_UD, 0);
     case OP_GRP7:
         grp7(c, in);
         break;
     case OP_CLTS:
-        c->cr0 &= ~8u;
+        require_cpl0(c);
+        c->cr0 &= ~CR0_TS;
         break;
     case OP_INVD: case OP_WBINVD:
+        require_cpl0(c);
         break;
     case OP_MOV_RdCd: {
+        require_cpl0(c);
         uint32_t v;
         switch (in->reg) {
         case 0: v = c->cr0; break;
@@ -140,64 +204,66 @@ void cpu_exec_system(struct cpu *c, const struct insn *in)
         break;
     }
     case OP_MOV_CdRd: {
+        require_cpl0(c);
         uint32_t v = c->gpr[in->rm];
         switch (in->reg) {
-        case 0:
-            if (v & 0x80000000u)
-                cpu_error_exit(c, "the guest enabled paging (CR0.PG), which this version does not implement yet");
-            write_cr0(c, v);
-            break;
+        case 0: write_cr0(c, v); break;
         case 2: c->cr2 = v; break;
-        case 3: c->cr3 = v; cpu_tlb_flush(c); break;
+        case 3: write_cr3(c, v); break;
         case 4:
             if (c->mi->model < CPU_PENTIUM)
                 cpu_fault(c, EXC_UD, 0);
-            /* Only bits of features this model reports may be set. */
-            if (v & ~0x0u)
-                cpu_fault(c, EXC_GP, 0);
-            c->cr4 = v;
+            write_cr4(c, v);
             break;
         default: cpu_fault(c, EXC_UD, 0);
         }
         break;
     }
-    case OP_MOV_RdDd: {
+    case OP_MOV_RdDd: case OP_MOV_DdRd: {
+        require_cpl0(c);
         unsigned r = in->reg;
-        if (r == 4 || r == 5)
+        if (r == 4 || r == 5) {
+            if (c->cr4 & CR4_DE)
+                cpu_fault(c, EXC_UD, 0);
             r += 2;
-        c->gpr[in->rm] = c->dr[r];
-        break;
-    }
-    case OP_MOV_DdRd: {
-        unsigned r = in->reg;
-        if (r == 4 || r == 5)
-            r += 2;
-        c->dr[r] = c->gpr[in->rm];
+        }
+        if (in->op == OP_MOV_RdDd) {
+            c->gpr[in->rm] = c->dr[r];
+        } else {
+            uint32_t v = c->gpr[in->rm];
+            if (r == 6)
+                v = (v & 0x0000E00Fu) | 0xFFFF0FF0u;
+            else if (r == 7)
+                v = (v & 0xFFFF2BFFu) | 0x400u;
+            c->dr[r] = v;
+            cpu_debug_changed(c);
+        }
         break;
     }
     case OP_RDTSC: {
+        if ((c->cr4 & CR4_TSD) && c->cpl != 0)
+            cpu_fault(c, EXC_GP, 0);
         uint64_t t = tsc(c);
         c->gpr[R_EAX] = (uint32_t)t;
         c->gpr[R_EDX] = (uint32_t)(t >> 32);
         break;
     }
-    case OP_RDMSR:
-        if (c->gpr[R_ECX] != MSR_TSC)
+    case OP_RDMSR: {
+        require_cpl0(c);
+        uint64_t v;
+        if (!cpu_rdmsr(c, c->gpr[R_ECX], &v))
             cpu_fault(c, EXC_GP, 0);
-        {
-            uint64_t t = tsc(c);
-            c->gpr[R_EAX] = (uint32_t)t;
-            c->gpr[R_EDX] = (uint32_t)(t >> 32);
-        }
+        c->gpr[R_EAX] = (uint32_t)v;
+        c->gpr[R_EDX] = (uint32_t)(v >> 32);
         break;
+    }
     case OP_WRMSR:
-        if (c->gpr[R_ECX] != MSR_TSC)
+        require_cpl0(c);
+        if (!cpu_wrmsr(c, c->gpr[R_ECX], ((uint64_t)c->gpr[R_EDX] << 32) | c->gpr[R_EAX]))
             cpu_fault(c, EXC_GP, 0);
-        /* The P5/P6 TSC write takes the low 32 bits and clears the high ones. */
-        c->tsc_offset = (uint64_t)c->gpr[R_EAX] - c->icount;
         break;
     case OP_RDPMC:
-        if (c->gpr[R_ECX] > 1)
+        if ((!(c->cr4 & CR4_PCE) && c->cpl != 0) || c->gpr[R_ECX] > 1)
             cpu_fault(c, EXC_GP, 0);
         c->gpr[R_EAX] = 0;
         c->gpr[R_EDX] = 0;

@@ -5,7 +5,7 @@
 # within $BENCH_TIMEOUT seconds (default 600), print exactly the file
 # EXPECTED on standard output (so a broken CPU cannot report a speed) and
 # execute the same number of instructions; when $EXPECT_INSNS is set, that
-# number must be within 16 of it (the MIPS figure rests on the CPU's own
+# number must equal it exactly (the MIPS figure rests on the CPU's own
 # count).  Prints one line:
 #   bench: NAME median of RUNS: M MIPS (runs: M1 M2 ...; N instructions)
 set -u
@@ -40,7 +40,7 @@ while [ "$i" -le "$runs" ]; do
         echo "bench: $name: FAILED: run $i executed $n instructions, run 1 executed $count"
         exit 1
     fi
-    if [ -n "${EXPECT_INSNS:-}" ] && { [ "$n" -lt $((EXPECT_INSNS - 16)) ] || [ "$n" -gt $((EXPECT_INSNS + 16)) ]; }; then
+    if [ -n "${EXPECT_INSNS:-}" ] && [ "$n" -ne "$EXPECT_INSNS" ]; then
         echo "bench: $name: FAILED: run $i executed $n instructions, the reference says $EXPECT_INSNS"
         exit 1
     fi

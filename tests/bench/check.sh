@@ -4,7 +4,7 @@
 # Passes when COMMAND exits 0 within $CHECK_TIMEOUT seconds (default 60)
 # and its standard output equals the file EXPECTED byte for byte.  When
 # $EXPECT_INSNS is set, COMMAND gets --stats appended and must report that
-# many executed instructions, give or take 16.
+# many executed instructions exactly (REP iterations count one each).
 set -u
 name=$1 expected=$2
 shift 2
@@ -33,7 +33,7 @@ if ! cmp -s "$out" "$expected"; then
 fi
 if [ -n "${EXPECT_INSNS:-}" ]; then
     n=$(sed -n 's/^popek: \([0-9][0-9]*\) instructions in .*/\1/p' "$err" | tail -n 1)
-    if [ -z "$n" ] || [ "$n" -lt $((EXPECT_INSNS - 16)) ] || [ "$n" -gt $((EXPECT_INSNS + 16)) ]; then
+    if [ -z "$n" ] || [ "$n" -ne "$EXPECT_INSNS" ]; then
         echo "check: $name: FAILED: executed ${n:-an unreported number of} instructions, expected $EXPECT_INSNS"
         exit 1
     fi
