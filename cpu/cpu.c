@@ -207,8 +207,14 @@ void cpu_write_eflags(struct cpu *c, uint32_t val, uint32_t mask)
     uint32_t cur = get_eflags(c);
     uint32_t v = ((cur & ~mask) | (val & mask) | mi->flags_fixed1);
     v &= mi->flags_mask | mi->flags_fixed1;
+    bool ac_before = cpu_ac_active(c);
     set_arith_flags(c, v);
     c->eflags = v & ~ARITH_FLAGS;
+    /* Single-stepping and alignment checking run in the careful lane. */
+    if (v & (F_TF | F_AC))
+        c->events = true;
+    if (cpu_ac_active(c) != ac_before)
+        cpu_tlb_flush(c);
 }
 
 void cpu_set_intr(struct cpu *c, bool level)
@@ -408,8 +414,9 @@ bool cpu_check_events(struct cpu *c, enum cpu_exit *why)
         *why = CPU_EXIT_HALT;
         return true;
     }
-    /* Stay in the slow lane while something can still need attention. */
-    c->events = c->nmi || c->intr || c->trace;
+    /* Stay in the careful lane while something can still need attention. */
+    c->events = c->nmi || c->intr || c->trace || (c->eflags & F_TF) || c->dbg_active ||
+                cpu_ac_active(c);
     return false;
 }
 
@@ -431,7 +438,7 @@ static enum cpu_exit run_loop(struct cpu *c)
         if (c->icount >= c->run_limit)
             return CPU_EXIT_BUDGET;
     }
-    c->events = c->nmi || c->intr || c->stop_req || c->halted || c->trace;
+    c->events = true;
     return cpu_run_inner(c);
 }
 

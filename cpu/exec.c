@@ -795,15 +795,24 @@ enum cpu_exit cpu_run_inner(struct cpu *c)
     uint64_t n = c->icount;
     const uint64_t limit = c->run_limit;
     for (;;) {
-        bool tracing = false;
+        bool careful = false, tracing = false, tf = false;
         if (unlikely(c->events)) {
+            /* The careful lane: interrupts, halts and stops, and for this
+             * instruction tracing, debug registers, single-step and
+             * alignment checks. */
             enum cpu_exit why;
             c->eip = eip;
             c->icount = n;
             if (cpu_check_events(c, &why))
                 return why;
             eip = c->eip;
+            careful = true;
             tracing = c->trace != NULL;
+            tf = c->eflags & F_TF;
+            c->db_hits = 0;
+            c->int_taken = false;
+            if (c->dbg_active)
+                cpu_debug_before(c);
         }
         c->icount = n;
         if (unlikely(n >= limit)) {
@@ -816,5 +825,11 @@ enum cpu_exit cpu_run_inner(struct cpu *c)
             cpu_trace_insn(c, in);
         eip = exec_insn(c, in, eip + in->len, &n);
         n++;
+        if (unlikely(careful)) {
+            c->eip = eip;
+            c->icount = n;
+            cpu_debug_after(c, tf);
+            eip = c->eip;
+        }
     }
 }

@@ -145,6 +145,9 @@ struct cpu {
     uint32_t cr0, cr2, cr3, cr4;
     uint32_t dr[8];
     bool dbg_active;      /* some DR7 breakpoint is enabled */
+    bool dbg_data;        /* ...and some of them are data breakpoints */
+    uint32_t db_hits;     /* DR6 B0-B3 bits of data breakpoints hit by this instruction */
+    bool int_taken;       /* this instruction delivered an interrupt or exception */
     struct fpu fpu;
     struct cpu_msrs msr;
     uint64_t tsc_offset;
@@ -321,6 +324,18 @@ void cpu_interrupt_real(struct cpu *c, uint8_t vector, uint32_t return_eip);
 NORETURN void cpu_error_exit(struct cpu *c, const char *fmt, ...);
 
 void cpu_debug_changed(struct cpu *c);
+/* Before an instruction in the careful lane: instruction breakpoints. */
+void cpu_debug_before(struct cpu *c);
+/* After it: single-step and data-breakpoint traps, RF.  tf is TF as the
+ * instruction started. */
+void cpu_debug_after(struct cpu *c, bool tf);
+/* A data access the slow path made, checked against data breakpoints. */
+void cpu_debug_data(struct cpu *c, uint32_t lin, unsigned size, bool write);
+/* Alignment checking applies (486+, CR0.AM, EFLAGS.AC, CPL 3). */
+static inline bool cpu_ac_active(const struct cpu *c)
+{
+    return (c->cr0 & CR0_AM) && (c->eflags & F_AC) && c->cpl == 3 && c->mi->model >= CPU_486;
+}
 
 /* ---- MSRs (msr.c) ----------------------------------------------------- */
 void cpu_msr_reset(struct cpu *c);

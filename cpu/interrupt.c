@@ -40,6 +40,7 @@ static void deliver_real(struct cpu *c, uint8_t vector, uint32_t return_eip)
     cpu_load_seg_real(c, S_CS, (uint16_t)(vec >> 16));
     c->eip = vec & 0xFFFF;
     c->next_eip = c->eip;
+    c->int_taken = true;
 }
 
 void cpu_interrupt_real(struct cpu *c, uint8_t vector, uint32_t return_eip)
@@ -226,6 +227,7 @@ static void deliver_protected(struct cpu *c, uint8_t vector, uint32_t return_eip
     cpu_mode_changed(c);
     c->eip = offset;
     c->next_eip = offset;
+    c->int_taken = true;
 }
 
 /* Virtual-8086 mode with CR4.VME: INT n redirected through the V86 IVT
@@ -259,6 +261,7 @@ static bool vme_redirect(struct cpu *c, uint8_t vector, uint32_t return_eip)
     cpu_load_seg(c, S_CS, (uint16_t)(vec >> 16));
     c->eip = vec & 0xFFFF;
     c->next_eip = c->eip;
+    c->int_taken = true;
     return true;
 }
 
@@ -330,6 +333,12 @@ bool cpu_deliver_exception(struct cpu *c)
     }
     c->deliv_vec = vector;
     c->deliv_ext = 1;
+    /* The P6 sets RF in the image of a fault (not of an instruction
+     * breakpoint), so that returning from the handler does not retrigger
+     * a breakpoint on the restarted instruction. */
+    bool bp_fault = vector == EXC_DB && (c->dr[6] & 0xF) && ret == c->eip;
+    if (c->mi->model == CPU_P6 && ret == c->eip && !bp_fault && vector < 32)
+        c->eflags |= F_RF;
     if (c->cr0 & CR0_PE)
         deliver_protected(c, (uint8_t)vector, ret, false, has_err && c->mi->model >= CPU_286, err, 1);
     else

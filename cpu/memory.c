@@ -217,6 +217,10 @@ static struct tlb_entry *tlb_fill(struct cpu *c, uint32_t lin, bool user, bool w
     e->host = p->host;
     e->global = x.global;
     e->tag_r = e->tag_w = TLB_INVALID;
+    /* While data breakpoints or alignment checks are armed, every access
+     * must reach the slow path, which checks them. */
+    if (c->dbg_data || (user && cpu_ac_active(c)))
+        return e;
     if (p->kind == BUS_RAM) {
         uint32_t rp = (uint32_t)(p->host - c->bus->ram) >> BUS_PAGE_SHIFT;
         e->tag_r = lpage;
@@ -312,9 +316,20 @@ void cpu_limit_fault(struct cpu *c, int seg)
     cpu_fault(c, seg == S_SS && c->mi->model != CPU_286 ? EXC_SS : EXC_GP, 0);
 }
 
+/* Checks that happen only on the slow path: alignment (#AC) and data
+ * breakpoints, for an access at a linear address by the program. */
+static void slow_checks(struct cpu *c, uint32_t lin, unsigned size, bool write)
+{
+    if (size > 1 && (lin & (size - 1)) && cpu_ac_active(c))
+        cpu_fault(c, EXC_AC, 0);
+    if (c->dbg_data)
+        cpu_debug_data(c, lin, size, write);
+}
+
 uint32_t cpu_read_slow(struct cpu *c, int seg, uint32_t off, unsigned size)
 {
     uint32_t base = c->seg[seg].base;
+    slow_checks(c, base + off, size, false);
     if (!seg_ok_r(c, seg, off, size)) {
         if (c->mi->model != CPU_8086)
             cpu_limit_fault(c, seg);
@@ -330,6 +345,7 @@ uint32_t cpu_read_slow(struct cpu *c, int seg, uint32_t off, unsigned size)
 void cpu_write_slow(struct cpu *c, int seg, uint32_t off, uint32_t val, unsigned size)
 {
     uint32_t base = c->seg[seg].base;
+    slow_checks(c, base + off, size, true);
     if (!seg_ok_w(c, seg, off, size)) {
         if (c->mi->model != CPU_8086)
             cpu_limit_fault(c, seg);

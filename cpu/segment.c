@@ -121,8 +121,13 @@ void cpu_set_cs(struct cpu *c, const struct cpu_seg *cs, unsigned cpl)
     bool user_changed = (c->cpl == 3) != (cpl == 3);
     c->cpl = (uint8_t)cpl;
     cpu_update_segr(c, S_CS);
-    if (user_changed)
+    if (user_changed) {
         c->tlbp = c->tlb[cpl == 3];
+        if (cpu_ac_active(c)) {
+            cpu_tlb_flush(c);
+            c->events = true;
+        }
+    }
 }
 
 /* After a return to an outer level: data segments the new CPL may not use

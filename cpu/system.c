@@ -42,8 +42,10 @@ static void write_cr0(struct cpu *c, uint32_t v)
         }
     }
     c->cr0 = v;
-    if (changed & (CR0_PG | CR0_WP | CR0_PE))
+    if (changed & (CR0_PG | CR0_WP | CR0_PE | CR0_AM))
         cpu_tlb_flush(c);
+    if (changed & CR0_AM)
+        c->events = true;
     if (changed & CR0_PE)
         cpu_mode_changed(c);
 }

@@ -92,6 +92,29 @@ int machine_load_bios(struct machine *m, const char *path)
     return rc;
 }
 
+void machine_start_protected(struct machine *m, uint32_t entry, uint16_t code_sel,
+                             const struct machine_boot_regs *regs)
+{
+    struct cpu_state st;
+    cpu_get_state(m->cpu, &st);
+    memset(st.gpr, 0, sizeof(st.gpr));
+    if (regs) {
+        st.gpr[R_EAX] = regs->eax;
+        st.gpr[R_EBX] = regs->ebx;
+        st.gpr[R_ESI] = regs->esi;
+        st.gpr[R_ESP] = regs->esp;
+    }
+    st.eip = entry;
+    st.eflags = 0x2;
+    st.cr0 = (st.cr0 & ~0x80000000u) | 0x11; /* PE, ET */
+    const uint16_t data_sel = (uint16_t)(code_sel + 8);
+    for (int s = 0; s < S_NSEG; s++)
+        st.seg[s] = (struct cpu_seg){ data_sel, 0, 0xFFFFFFFFu, 0xC093 };
+    st.seg[S_CS] = (struct cpu_seg){ code_sel, 0, 0xFFFFFFFFu, 0xC09B };
+    st.halted = false;
+    cpu_set_state(m->cpu, &st);
+}
+
 enum cpu_exit machine_run(struct machine *m, uint64_t *executed)
 {
     uint64_t total = 0;

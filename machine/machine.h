@@ -35,6 +35,17 @@ void machine_free(struct machine *m);
 int machine_load_bios(struct machine *m, const char *path);
 int machine_load_bios_image(struct machine *m, const uint8_t *image, size_t len);
 
+/* Puts the CPU in 32-bit protected mode at entry, as boot loaders hand
+ * over to multiboot and Linux kernels: flat 4 GiB code (selector code_sel)
+ * and data (code_sel + 8) segments in the hidden descriptor caches, CPL 0,
+ * interrupts off, paging off; GDTR and IDTR are left for the kernel to
+ * load.  EAX, EBX, ESI and ESP are set as given. */
+struct machine_boot_regs {
+    uint32_t eax, ebx, esi, esp;
+};
+void machine_start_protected(struct machine *m, uint32_t entry, uint16_t code_sel,
+                             const struct machine_boot_regs *regs);
+
 /* Runs until the guest halts with interrupts off, shuts down, or the CPU
  * reports an error.  Returns the reason; *executed gets the instruction count. */
 enum cpu_exit machine_run(struct machine *m, uint64_t *executed);

@@ -270,3 +270,30 @@ Test(machine, bad_firmware_is_rejected)
     machine_free(&m);
     capture_close(&c);
 }
+
+/* The boot-path hook: a kernel entered in 32-bit protected mode with flat
+ * segments runs 32-bit code at its entry and sees the registers given. */
+Test(machine, start_protected_runs_flat_32bit_code)
+{
+    struct machine_config cfg;
+    machine_config_default(&cfg);
+    struct machine m;
+    cr_assert(eq(int, machine_init(&m, &cfg), 0));
+    /* mov eax,[0x200000] ; add eax,ebx ; mov [0x200004],eax ; hlt — 32-bit encodings */
+    static const uint8_t code[] = { 0xA1, 0x00, 0x00, 0x20, 0x00, 0x01, 0xD8, 0xA3,
+                                    0x04, 0x00, 0x20, 0x00, 0xF4 };
+    bus_write_block(&m.bus, 0x100000, code, sizeof(code));
+    bus_write(&m.bus, 0x200000, 0x11111111u, 4);
+    struct machine_boot_regs regs = { .eax = 0x2BADB002u, .ebx = 0x01020304u, .esp = 0x7000 };
+    machine_start_protected(&m, 0x100000, 0x10, &regs);
+    struct cpu_state st;
+    cpu_get_state(m.cpu, &st);
+    cr_assert(eq(u32, st.cr0 & 1, 1));
+    cr_assert(eq(u16, st.seg[S_CS].sel, 0x10));
+    cr_assert(eq(u16, st.seg[S_DS].sel, 0x18));
+    uint64_t n = 0;
+    cr_assert(eq(int, machine_run(&m, &n), CPU_EXIT_HALT));
+    cr_assert(eq(u64, n, 4));
+    cr_assert(eq(u32, bus_read(&m.bus, 0x200004, 4), 0x11111111u + 0x01020304u));
+    machine_free(&m);
+}
