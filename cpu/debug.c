@@ -36,6 +36,7 @@ void cpu_debug_changed(struct cpu *c)
         c->dbg_active = true;
         if (bp_rw(dr7, i) == 1 || bp_rw(dr7, i) == 3)
             c->dbg_data = true;
+        /* RW=10b (I/O) is defined only with CR4.DE; checked at each I/O. */
     }
     cpu_tlb_flush(c);
     c->events = true;
@@ -75,9 +76,12 @@ void cpu_debug_data(struct cpu *c, uint32_t lin, unsigned size, bool write)
     }
 }
 
-void cpu_debug_after(struct cpu *c, bool tf)
+void cpu_debug_after(struct cpu *c, bool tf, bool rf)
 {
-    c->eflags &= ~F_RF;
+    /* RF suppresses breakpoints for the one instruction that starts with
+     * it (the one an IRET resumed); an IRET that sets it keeps it. */
+    if (rf)
+        c->eflags &= ~F_RF;
     /* An instruction that delivered an interrupt (INT n, a fault) cleared
      * TF for the handler; its single-step trap is not taken. */
     bool step = tf && !c->int_taken;
@@ -93,5 +97,18 @@ void cpu_debug_after(struct cpu *c, bool tf)
     if (!cpu_deliver_exception(c)) {
         c->exc_vector = EXC_DF;
         cpu_fault(c, EXC_DF, 0);
+    }
+}
+
+void cpu_debug_io(struct cpu *c, uint16_t port, unsigned size)
+{
+    uint32_t dr7 = c->dr[7];
+    for (int i = 0; i < 4; i++) {
+        if (!bp_enabled(dr7, i) || bp_rw(dr7, i) != 2)
+            continue;
+        unsigned len = bp_len(dr7, i);
+        uint32_t start = c->dr[i] & 0xFFFF & ~(len - 1);
+        if (port <= start + len - 1 && start <= (uint32_t)port + size - 1)
+            c->db_hits |= 1u << i;
     }
 }

@@ -795,7 +795,7 @@ enum cpu_exit cpu_run_inner(struct cpu *c)
     uint64_t n = c->icount;
     const uint64_t limit = c->run_limit;
     for (;;) {
-        bool careful = false, tracing = false, tf = false;
+        bool careful = false, tracing = false, tf = false, rf = false;
         if (unlikely(c->events)) {
             /* The careful lane: interrupts, halts and stops, and for this
              * instruction tracing, debug registers, single-step and
@@ -809,6 +809,7 @@ enum cpu_exit cpu_run_inner(struct cpu *c)
             careful = true;
             tracing = c->trace != NULL;
             tf = c->eflags & F_TF;
+            rf = c->eflags & F_RF;
             c->db_hits = 0;
             c->int_taken = false;
             if (c->dbg_active)
@@ -828,7 +829,7 @@ enum cpu_exit cpu_run_inner(struct cpu *c)
         if (unlikely(careful)) {
             c->eip = eip;
             c->icount = n;
-            cpu_debug_after(c, tf);
+            cpu_debug_after(c, tf, rf);
             eip = c->eip;
         }
     }

@@ -326,11 +326,13 @@ NORETURN void cpu_error_exit(struct cpu *c, const char *fmt, ...);
 void cpu_debug_changed(struct cpu *c);
 /* Before an instruction in the careful lane: instruction breakpoints. */
 void cpu_debug_before(struct cpu *c);
-/* After it: single-step and data-breakpoint traps, RF.  tf is TF as the
- * instruction started. */
-void cpu_debug_after(struct cpu *c, bool tf);
+/* After it: single-step and data-breakpoint traps, RF.  tf and rf are TF
+ * and RF as the instruction started. */
+void cpu_debug_after(struct cpu *c, bool tf, bool rf);
 /* A data access the slow path made, checked against data breakpoints. */
 void cpu_debug_data(struct cpu *c, uint32_t lin, unsigned size, bool write);
+/* An I/O access, checked against I/O breakpoints (CR4.DE). */
+void cpu_debug_io(struct cpu *c, uint16_t port, unsigned size);
 /* Alignment checking applies (486+, CR0.AM, EFLAGS.AC, CPL 3). */
 static inline bool cpu_ac_active(const struct cpu *c)
 {

@@ -22,9 +22,10 @@
 #define CPUID_CMOV (1u << 15)
 
 /* What the interpreter implements today; CPUID never claims more, even where
- * the chip had it (FPU, VME, PSE, PAE, APIC, ... arrive with the
- * protected-mode issue and are switched on here as they do). */
-#define POPEK_IMPLEMENTED (CPUID_TSC | CPUID_MSR | CPUID_CX8 | CPUID_CMOV)
+ * the chip had it (the FPU and the local APIC are switched on here when
+ * they exist). */
+#define POPEK_IMPLEMENTED (CPUID_VME | CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE | \
+                           CPUID_MCE | CPUID_CX8 | CPUID_MTRR | CPUID_PGE | CPUID_MCA | CPUID_CMOV)
 
 #define P54C_FEATURES (CPUID_FPU | CPUID_VME | CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | \
                        CPUID_MCE | CPUID_CX8)

@@ -28,8 +28,12 @@ static void write_cr0(struct cpu *c, uint32_t v)
     }
     uint32_t keep = c->mi->model >= CPU_486 ? 0xE005003Fu : 0x8000001Fu;
     v &= keep;
-    if (c->mi->model == CPU_386)
+    /* ET is hardwired to 1 from the 486 on; on the 386 it says whether a
+     * 387 is fitted. */
+    if (c->mi->model >= CPU_486 || c->fpu.present)
         v |= CR0_ET;
+    else if (c->mi->model == CPU_386)
+        v &= ~CR0_ET;
     if (((v & CR0_PG) && !(v & CR0_PE)) || ((v & CR0_NW) && !(v & CR0_CD)))
         cpu_fault(c, EXC_GP, 0);
     uint32_t changed = v ^ c->cr0;

@@ -205,6 +205,8 @@ void cpu_task_switch(struct cpu *c, uint16_t sel, enum task_switch_kind kind, ui
 
 void cpu_check_io(struct cpu *c, uint16_t port, unsigned size)
 {
+    if (c->dbg_active && (c->cr4 & CR4_DE))
+        cpu_debug_io(c, port, size);
     if (!(c->cr0 & CR0_PE))
         return;
     if (!cpu_v86(c) && c->cpl <= ((c->eflags & F_IOPL) >> 12))
