@@ -24,7 +24,7 @@
 /* What the interpreter implements today; CPUID never claims more, even where
  * the chip had it (the FPU and the local APIC are switched on here when
  * they exist). */
-#define POPEK_IMPLEMENTED (CPUID_VME | CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE | \
+#define POPEK_IMPLEMENTED (CPUID_FPU | CPUID_VME | CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE | \
                            CPUID_MCE | CPUID_CX8 | CPUID_MTRR | CPUID_PGE | CPUID_MCA | CPUID_CMOV)
 
 #define P54C_FEATURES (CPUID_FPU | CPUID_VME | CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | \
