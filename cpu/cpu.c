@@ -54,7 +54,9 @@ void cpu_reset(struct cpu *c)
     memset(c->gpr, 0, sizeof(c->gpr));
     c->eflags = c->mi->flags_fixed1;
     set_arith_flags(c, 0);
-    c->cr0 = c->mi->model >= CPU_486 ? 0x60000010u : c->mi->model == CPU_386 ? CR0_ET : 0;
+    c->cr0 = c->mi->model >= CPU_486 ? 0x60000010u : 0;
+    if (c->mi->model == CPU_386 && c->fpu.present)
+        c->cr0 |= CR0_ET; /* the 386's ET says whether a 387 is fitted */
     if (c->mi->model == CPU_286)
         c->cr0 = 0xFFF0;
     c->cr2 = c->cr3 = c->cr4 = 0;

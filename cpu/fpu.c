@@ -32,6 +32,19 @@ static bool has_fpu(const struct cpu *c)
     return c->mi->model >= CPU_486 || c->fpu.present;
 }
 
+bool cpu_has_fpu(const struct cpu *c)
+{
+    return has_fpu(c);
+}
+
+void cpu_set_fpu(struct cpu *c, bool present)
+{
+    c->fpu.present = present;
+    /* On the 386, CR0.ET tells software whether a 387 is fitted. */
+    if (c->mi->model == CPU_386)
+        c->cr0 = present ? (c->cr0 | CR0_ET) : (c->cr0 & ~CR0_ET);
+}
+
 /* ---- status word, exceptions ------------------------------------------ */
 static uint16_t get_sw(const struct fpu *f)
 {

@@ -75,6 +75,7 @@ static int frontend_run(struct frontend *fe)
     cfg.debugcon = stdout;
     if (fe->opt.slice)
         cfg.slice = fe->opt.slice;
+    cfg.fpu = fe->opt.fpu;
 
     int rc = machine_init(&fe->machine, &cfg);
     if (rc < 0) {

@@ -14,6 +14,7 @@ enum {
     OPT_TRACE,
     OPT_STATS,
     OPT_SLICE,
+    OPT_FPU,
     OPT_VERSION,
 };
 
@@ -24,6 +25,7 @@ static const struct option long_options[] = {
     {"trace", required_argument, NULL, OPT_TRACE},
     {"stats", no_argument, NULL, OPT_STATS},
     {"slice", required_argument, NULL, OPT_SLICE},
+    {"fpu", no_argument, NULL, OPT_FPU},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -57,6 +59,8 @@ void options_usage(FILE *f, const char *prog)
             "                     ('-' for standard output)\n"
             "  --stats            when the run ends, print to standard error one line:\n"
             "                       popek: N instructions in S s: M MIPS\n"
+            "  --fpu              fit a math coprocessor (8087/287/387) to an 8086, 286 or\n"
+            "                     386; the 486 and later always have their FPU\n"
             "  --slice N          run the CPU N instructions at a time (default 16777216);\n"
             "                     a debugging aid: results must not depend on it\n"
             "  -h, --help         print this help and exit\n"
@@ -153,6 +157,9 @@ enum opt_result options_parse(struct options *o, int argc, char **argv, FILE *ou
             break;
         case OPT_STATS:
             o->stats = true;
+            break;
+        case OPT_FPU:
+            o->fpu = true;
             break;
         case OPT_SLICE: {
             char *end;

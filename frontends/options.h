@@ -34,6 +34,7 @@ struct options {
     const char *trace;     /* --trace FILE ("-" is stdout); NULL: off */
     bool stats;            /* --stats */
     uint64_t slice;        /* --slice N: instructions per cpu_run call (0: default) */
+    bool fpu;              /* --fpu: an 8087/287/387 for the older models */
 };
 
 /* What options_parse() decided. */

@@ -28,6 +28,8 @@ int machine_init(struct machine *m, const struct machine_config *cfg)
         bus_free(&m->bus);
         return -ENOMEM;
     }
+    if (cfg->fpu)
+        cpu_set_fpu(m->cpu, true);
     rc = debugcon_init(&m->debugcon, &m->bus, cfg->debugcon);
     if (rc < 0) {
         machine_free(m);

@@ -16,6 +16,7 @@ struct machine_config {
     uint32_t ram_size;     /* bytes */
     FILE *debugcon;        /* where port 0xE9 output goes (NULL: stdout) */
     uint64_t slice;        /* instructions per cpu_run() call; results never depend on it */
+    bool fpu;              /* fit an 8087/287/387 to an 8086/286/386 */
 };
 
 struct machine {

@@ -19,7 +19,7 @@ GUEST_ARGS   ?=
 
 $(GUEST_DIR)/%.bin: tests/guest/%.asm tests/guest/lib.inc
 	@mkdir -p $(@D)
-	$(NASM) -f bin -I tests/guest/ -o $@ $<
+	$(NASM) -f bin -w-prefix-lock -I tests/guest/ -o $@ $<  # exc.asm tests LOCK on purpose
 
 $(GUEST_RUNNER): $(BUILD)/obj/tests/guest/runner.o $(LIBPOPEK)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)

@@ -297,3 +297,42 @@ Test(machine, start_protected_runs_flat_32bit_code)
     cr_assert(eq(u32, bus_read(&m.bus, 0x200004, 4), 0x11111111u + 0x01020304u));
     machine_free(&m);
 }
+
+/* --fpu: software detects a coprocessor with FNINIT; FNSTSW AX (AX stays as
+ * it was when none answers) and, on the 386, with CR0.ET. */
+static uint16_t detect_fpu(enum cpu_model model, bool fpu, uint32_t *cr0)
+{
+    struct machine_config cfg;
+    machine_config_default(&cfg);
+    cfg.model = model;
+    cfg.fpu = fpu;
+    struct machine m;
+    cr_assert(eq(int, machine_init(&m, &cfg), 0));
+    /* fninit ; mov ax, 0x5A5A ; fnstsw ax ; hlt */
+    static const uint8_t code[] = { 0xDB, 0xE3, 0xB8, 0x5A, 0x5A, 0xDF, 0xE0, 0xF4 };
+    bus_write_block(&m.bus, 0x7C00, code, sizeof(code));
+    struct cpu_state st;
+    cpu_get_state(m.cpu, &st);
+    for (int s = 0; s < S_NSEG; s++)
+        cpu_state_real_seg(&st, s, 0);
+    st.eip = 0x7C00;
+    cpu_set_state(m.cpu, &st);
+    uint64_t n;
+    cr_assert(eq(int, machine_run(&m, &n), CPU_EXIT_HALT));
+    cpu_get_state(m.cpu, &st);
+    *cr0 = st.cr0;
+    machine_free(&m);
+    return (uint16_t)st.gpr[R_EAX];
+}
+
+Test(machine, coprocessor_option)
+{
+    uint32_t cr0;
+    cr_expect(eq(u16, detect_fpu(CPU_386, false, &cr0), 0x5A5A), "386 without a 387: FNSTSW does nothing");
+    cr_expect(eq(u32, cr0 & 0x10, 0), "386 without a 387: CR0.ET clear");
+    cr_expect(eq(u16, detect_fpu(CPU_386, true, &cr0), 0), "386 with --fpu: FNSTSW AX after FNINIT is 0");
+    cr_expect(eq(u32, cr0 & 0x10, 0x10), "386 with a 387: CR0.ET set");
+    cr_expect(eq(u16, detect_fpu(CPU_8086, false, &cr0), 0x5A5A), "8086 alone");
+    cr_expect(eq(u16, detect_fpu(CPU_8086, true, &cr0), 0), "8086 with an 8087");
+    cr_expect(eq(u16, detect_fpu(CPU_486, false, &cr0), 0), "the 486 has its FPU built in");
+}
