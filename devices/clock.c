@@ -62,18 +62,22 @@ uint64_t clock_next_deadline(const struct vclock *clk)
 
 void clock_advance_to(struct vclock *clk, uint64_t t)
 {
-    if (t > clk->now)
-        clk->now = t;
+    /* Fire what is due in deadline order, each with time set to its own
+     * deadline, so that periodic devices re-arm from exact times. */
     for (;;) {
         struct vtimer *due = NULL;
         for (unsigned i = 0; i < clk->ntimers; i++) {
             struct vtimer *x = clk->timers[i];
-            if (x->deadline <= clk->now && (!due || x->deadline < due->deadline))
+            if (x->deadline <= t && (!due || x->deadline < due->deadline))
                 due = x;
         }
         if (!due)
-            return;
+            break;
+        if (due->deadline > clk->now)
+            clk->now = due->deadline;
         due->deadline = CLOCK_NEVER;
         due->fn(due->opaque, clk->now);
     }
+    if (t > clk->now)
+        clk->now = t;
 }

@@ -51,8 +51,8 @@ uint64_t clock_ns_to_insns(const struct vclock *clk, uint64_t ns);
 
 /* The earliest armed deadline, or CLOCK_NEVER. */
 uint64_t clock_next_deadline(const struct vclock *clk);
-/* Moves time forward to t (never backwards) and fires every timer whose
- * deadline is <= t, in deadline order. */
+/* Moves time forward to t (never backwards), firing every timer whose
+ * deadline is <= t in deadline order, each with the clock at its deadline. */
 void clock_advance_to(struct vclock *clk, uint64_t t);
 
 #endif

@@ -11,6 +11,7 @@ void machine_config_default(struct machine_config *cfg)
     cfg->model = CPU_P6;
     cfg->ram_size = 32u << 20;
     cfg->slice = 1u << 24;
+    cfg->mips = 100;
 }
 
 int machine_init(struct machine *m, const struct machine_config *cfg)
@@ -30,6 +31,7 @@ int machine_init(struct machine *m, const struct machine_config *cfg)
     }
     if (cfg->fpu)
         cpu_set_fpu(m->cpu, true);
+    clock_init(&m->clock, cfg->mips);
     rc = debugcon_init(&m->debugcon, &m->bus, cfg->debugcon);
     if (rc < 0) {
         machine_free(m);
@@ -117,18 +119,51 @@ void machine_start_protected(struct machine *m, uint32_t entry, uint16_t code_se
     cpu_set_state(m->cpu, &st);
 }
 
+void machine_request_exit(struct machine *m, int status)
+{
+    m->stop = true;
+    m->exit_status = status;
+    cpu_request_stop(m->cpu);
+}
+
 enum cpu_exit machine_run(struct machine *m, uint64_t *executed)
 {
     uint64_t total = 0;
     enum cpu_exit why;
+    uint64_t slice = m->cfg.slice ? m->cfg.slice : 1u << 24;
     for (;;) {
+        /* Run to the nearest timer deadline (or a slice), then let time
+         * catch up with the instructions executed. */
+        uint64_t budget = slice;
+        uint64_t deadline = clock_next_deadline(&m->clock);
+        if (deadline != CLOCK_NEVER) {
+            uint64_t until = deadline > m->clock.now ? deadline - m->clock.now : 0;
+            uint64_t insns = clock_ns_to_insns(&m->clock, until);
+            if (insns < budget)
+                budget = insns ? insns : 1;
+        }
         uint64_t n = 0;
-        why = cpu_run(m->cpu, m->cfg.slice ? m->cfg.slice : 1u << 24, &n);
+        why = cpu_run(m->cpu, budget, &n);
         total += n;
-        if (why == CPU_EXIT_BUDGET)
+        clock_advance_to(&m->clock, m->clock.now + clock_insns_to_ns(&m->clock, n));
+        if (m->stop) {
+            why = CPU_EXIT_STOP;
+            break;
+        }
+        if (why == CPU_EXIT_BUDGET || why == CPU_EXIT_STOP)
             continue;
-        /* Nothing can raise INTR yet (no PIC until the PC issue), so a halt
-         * is the end of the run whatever IF says. */
+        if (why == CPU_EXIT_HALT) {
+            /* Halted with interrupts enabled: nothing happens until the next
+             * timer fires, so skip the idle time.  With interrupts off (or
+             * nothing that could ever fire) the halt ends the run. */
+            struct cpu_state st;
+            cpu_get_state(m->cpu, &st);
+            uint64_t next = clock_next_deadline(&m->clock);
+            if ((st.eflags & F_IF) && next != CLOCK_NEVER) {
+                clock_advance_to(&m->clock, next);
+                continue;
+            }
+        }
         break;
     }
     if (executed)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "cpu/cpu.h"
+#include "devices/clock.h"
 #include "devices/debugcon.h"
 #include "mem/bus.h"
 
@@ -17,13 +18,17 @@ struct machine_config {
     FILE *debugcon;        /* where port 0xE9 output goes (NULL: stdout) */
     uint64_t slice;        /* instructions per cpu_run() call; results never depend on it */
     bool fpu;              /* fit an 8087/287/387 to an 8086/286/386 */
+    unsigned mips;         /* guest instructions per microsecond of guest time */
 };
 
 struct machine {
     struct machine_config cfg;
     struct bus bus;
     struct cpu *cpu;
+    struct vclock clock;
     struct debugcon debugcon;
+    bool stop;        /* a device asked the run to end (exit port, power-off) */
+    int exit_status;  /* the status it asked for */
 };
 
 void machine_config_default(struct machine_config *cfg);
@@ -47,8 +52,15 @@ struct machine_boot_regs {
 void machine_start_protected(struct machine *m, uint32_t entry, uint16_t code_sel,
                              const struct machine_boot_regs *regs);
 
-/* Runs until the guest halts with interrupts off, shuts down, or the CPU
- * reports an error.  Returns the reason; *executed gets the instruction count. */
+/* Runs until the guest halts with interrupts off, shuts down, a device asks
+ * the run to end (machine_request_exit), or the CPU reports an error.  The
+ * CPU runs up to the nearest timer deadline at a time; guest time follows
+ * executed instructions, and a HLT with interrupts enabled moves time on to
+ * the next deadline at once.  Returns the reason (CPU_EXIT_STOP for a
+ * device's request); *executed gets the instruction count. */
 enum cpu_exit machine_run(struct machine *m, uint64_t *executed);
+
+/* For devices: end the run after the current instruction with status. */
+void machine_request_exit(struct machine *m, int status);
 
 #endif

@@ -336,3 +336,36 @@ Test(machine, coprocessor_option)
     cr_expect(eq(u16, detect_fpu(CPU_8086, true, &cr0), 0), "8086 with an 8087");
     cr_expect(eq(u16, detect_fpu(CPU_486, false, &cr0), 0), "the 486 has its FPU built in");
 }
+
+/* A HLT with interrupts enabled costs no instructions: time jumps to the
+ * next deadline, where a device may end the run. */
+static void exit_at_deadline(void *opaque, uint64_t now)
+{
+    (void)now;
+    machine_request_exit(opaque, 7);
+}
+
+Test(machine, idle_halt_skips_to_the_next_timer)
+{
+    struct machine_config cfg;
+    machine_config_default(&cfg);
+    struct machine m;
+    cr_assert(eq(int, machine_init(&m, &cfg), 0));
+    static const uint8_t code[] = { 0xFB, 0xF4, 0xEB, 0xFD }; /* sti ; hlt ; jmp hlt */
+    bus_write_block(&m.bus, 0x7C00, code, sizeof(code));
+    struct cpu_state st;
+    cpu_get_state(m.cpu, &st);
+    for (int s = 0; s < S_NSEG; s++)
+        cpu_state_real_seg(&st, s, 0);
+    st.eip = 0x7C00;
+    cpu_set_state(m.cpu, &st);
+    struct vtimer t;
+    cr_assert(eq(int, clock_timer_init(&m.clock, &t, exit_at_deadline, &m), 0));
+    clock_timer_mod(&t, 2000000000ull); /* two seconds of guest time */
+    uint64_t n = 0;
+    cr_assert(eq(int, machine_run(&m, &n), CPU_EXIT_STOP));
+    cr_assert(eq(int, m.exit_status, 7));
+    cr_assert(eq(u64, m.clock.now, 2000000000ull));
+    cr_assert(lt(u64, n, 10), "the idle time cost %llu instructions", (unsigned long long)n);
+    machine_free(&m);
+}
