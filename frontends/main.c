@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "frontends/boot.h"
 #include "frontends/options.h"
 #include "machine/machine.h"
 
@@ -82,7 +83,9 @@ static int frontend_run(struct frontend *fe)
         fprintf(stderr, "popek: cannot set up the machine: %s\n", strerror(-rc));
         return POPEK_EXIT_USAGE;
     }
-    if (machine_load_bios(&fe->machine, fe->opt.bios) < 0 || open_trace(fe) < 0) {
+    int lrc = fe->opt.kernel ? frontend_boot_kernel(&fe->machine, fe->opt.kernel, fe->opt.initrd, fe->opt.append)
+                             : machine_load_bios(&fe->machine, fe->opt.bios);
+    if (lrc < 0 || open_trace(fe) < 0) {
         machine_free(&fe->machine);
         return POPEK_EXIT_USAGE;
     }
@@ -108,6 +111,10 @@ static int frontend_run(struct frontend *fe)
         fprintf(stderr, "popek: emulator error: %s\n", cpu_error(fe->machine.cpu));
         cpu_dump(fe->machine.cpu, stderr);
         status = POPEK_EXIT_ERROR;
+        break;
+    case CPU_EXIT_STOP:
+        /* A device ended the run: the exit port, or an ACPI power-off. */
+        status = fe->machine.exit_status;
         break;
     default:
         fprintf(stderr, "popek: the run stopped (exit reason %d)\n", (int)why);

@@ -10,6 +10,9 @@
 /* Long options without a short letter get codes above the char range. */
 enum {
     OPT_BIOS = 256,
+    OPT_KERNEL,
+    OPT_INITRD,
+    OPT_APPEND,
     OPT_CPU,
     OPT_TRACE,
     OPT_STATS,
@@ -20,6 +23,9 @@ enum {
 
 static const struct option long_options[] = {
     {"bios", required_argument, NULL, OPT_BIOS},
+    {"kernel", required_argument, NULL, OPT_KERNEL},
+    {"initrd", required_argument, NULL, OPT_INITRD},
+    {"append", required_argument, NULL, OPT_APPEND},
     {"cpu", required_argument, NULL, OPT_CPU},
     {"memory", required_argument, NULL, 'm'},
     {"trace", required_argument, NULL, OPT_TRACE},
@@ -45,12 +51,18 @@ void options_usage(FILE *f, const char *prog)
 {
     fprintf(f,
             "Usage: %s [OPTION]... --bios FILE\n"
+            "  or:  %s [OPTION]... --kernel FILE [--initrd FILE] [--append CMDLINE]\n"
             "Emulates an x86 PC.  Runs the raw firmware image FILE from the reset vector\n"
-            "F000:FFF0 until the guest halts.  Bytes the guest writes to port 0xE9\n"
-            "appear on standard output.\n"
+            "F000:FFF0, or boots a kernel directly, until the guest halts or exits.  Bytes\n"
+            "the guest writes to port 0xE9 appear on standard output.\n"
             "\n"
             "  --bios FILE        raw firmware image, a multiple of 4 KiB up to 256 KiB;\n"
             "                     it is mapped to end at 1 MiB and at 4 GiB\n"
+            "  --kernel FILE      a Linux bzImage (boot protocol 2.02+) or a multiboot\n"
+            "                     (version 1) ELF kernel, started in protected mode\n"
+            "  --initrd FILE      Linux: the initial ramdisk; multiboot: the modules,\n"
+            "                     as 'file args,file args'\n"
+            "  --append CMDLINE   the kernel command line\n"
             "  --cpu MODEL        CPU model: 8086, 286, 386, 486, pentium or p6\n"
             "                     (default p6)\n"
             "  -m, --memory SIZE  guest RAM: a number with a K, M or G suffix, e.g. 640K,\n"
@@ -69,7 +81,7 @@ void options_usage(FILE *f, const char *prog)
             "Exit status: 0 the guest halted; 1 bad arguments or the machine could not\n"
             "be set up; 2 emulator error (the CPU state is dumped to standard error);\n"
             "3 the guest shut the CPU down (triple fault).\n",
-            prog);
+            prog, prog);
 }
 
 int options_parse_size(const char *s, uint64_t *bytes)
@@ -141,6 +153,15 @@ enum opt_result options_parse(struct options *o, int argc, char **argv, FILE *ou
         case OPT_BIOS:
             o->bios = optarg;
             break;
+        case OPT_KERNEL:
+            o->kernel = optarg;
+            break;
+        case OPT_INITRD:
+            o->initrd = optarg;
+            break;
+        case OPT_APPEND:
+            o->append = optarg;
+            break;
         case OPT_CPU:
             if (cpu_parse_model(optarg, &o->model) < 0) {
                 fprintf(err, "popek: unknown CPU model '%s' (want 8086, 286, 386, 486, pentium or p6)\n",
@@ -200,9 +221,17 @@ enum opt_result options_parse(struct options *o, int argc, char **argv, FILE *ou
         fprintf(err, "Try 'popek --help' for more information.\n");
         return OPT_ERROR;
     }
-    if (!o->bios) {
-        fprintf(err, "popek: no firmware image: give one with --bios FILE\n");
+    if (!o->bios && !o->kernel) {
+        fprintf(err, "popek: nothing to run: give a firmware image (--bios FILE) or a kernel (--kernel FILE)\n");
         fprintf(err, "Try 'popek --help' for more information.\n");
+        return OPT_ERROR;
+    }
+    if (o->bios && o->kernel) {
+        fprintf(err, "popek: --bios and --kernel do not go together yet: the kernel is booted directly\n");
+        return OPT_ERROR;
+    }
+    if ((o->initrd || o->append) && !o->kernel) {
+        fprintf(err, "popek: --initrd and --append need --kernel\n");
         return OPT_ERROR;
     }
     return OPT_RUN;

@@ -29,6 +29,9 @@ enum popek_status {
 
 struct options {
     const char *bios;      /* --bios FILE: raw firmware image */
+    const char *kernel;    /* --kernel FILE: bzImage or multiboot kernel, booted directly */
+    const char *initrd;    /* --initrd FILE (multiboot: "file args,file args") */
+    const char *append;    /* --append CMDLINE */
     enum cpu_model model;  /* --cpu MODEL */
     uint32_t ram_size;     /* -m/--memory SIZE, in bytes */
     const char *trace;     /* --trace FILE ("-" is stdout); NULL: off */
