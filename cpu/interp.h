@@ -349,6 +349,9 @@ void cpu_tlb_flush(struct cpu *c);
 void cpu_tlb_flush_nonglobal(struct cpu *c);
 void cpu_tlb_flush_page(struct cpu *c, uint32_t lin);
 bool cpu_load_pdptes(struct cpu *c);
+/* Linear to physical for a debugger or a dump: no fault, no A/D bits;
+ * false when the page is not present. */
+bool cpu_translate_debug(const struct cpu *c, uint32_t lin, uint32_t *phys);
 /* Linear to physical for an access by user or supervisor code (#PF). */
 uint32_t cpu_translate(struct cpu *c, uint32_t lin, bool write, bool user);
 void cpu_check_map(struct cpu *c);

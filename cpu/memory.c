@@ -204,6 +204,44 @@ uint32_t cpu_translate(struct cpu *c, uint32_t lin, bool write, bool user)
     return translate(c, lin, write, user).phys;
 }
 
+bool cpu_translate_debug(const struct cpu *c, uint32_t lin, uint32_t *phys)
+{
+    if (!(c->cr0 & CR0_PG)) {
+        *phys = lin & c->addr_mask;
+        return true;
+    }
+    struct bus *b = c->bus;
+    if (c->cr4 & CR4_PAE) {
+        uint64_t pdpte = c->pdpte[lin >> 30];
+        if (!(pdpte & PTE_P))
+            return false;
+        uint32_t pde = bus_read(b, ((uint32_t)pdpte & 0xFFFFF000u) + ((lin >> 21) & 0x1FF) * 8, 4);
+        if (!(pde & PTE_P))
+            return false;
+        if (pde & PTE_PS) {
+            *phys = ((pde & 0xFFE00000u) | (lin & 0x1FFFFF)) & c->addr_mask;
+            return true;
+        }
+        uint32_t pte = bus_read(b, (pde & 0xFFFFF000u) + ((lin >> 12) & 0x1FF) * 8, 4);
+        if (!(pte & PTE_P))
+            return false;
+        *phys = ((pte & 0xFFFFF000u) | (lin & 0xFFF)) & c->addr_mask;
+        return true;
+    }
+    uint32_t pde = bus_read(b, (c->cr3 & 0xFFFFF000u) + (lin >> 22) * 4, 4);
+    if (!(pde & PTE_P))
+        return false;
+    if ((pde & PTE_PS) && (c->cr4 & CR4_PSE)) {
+        *phys = ((pde & 0xFFC00000u) | (lin & 0x3FFFFF)) & c->addr_mask;
+        return true;
+    }
+    uint32_t pte = bus_read(b, (pde & 0xFFFFF000u) + ((lin >> 12) & 0x3FF) * 4, 4);
+    if (!(pte & PTE_P))
+        return false;
+    *phys = ((pte & 0xFFFFF000u) | (lin & 0xFFF)) & c->addr_mask;
+    return true;
+}
+
 /* Fills the TLB entry for lin (privilege user) for a read or a write;
  * faults if the access is not allowed. */
 static struct tlb_entry *tlb_fill(struct cpu *c, uint32_t lin, bool user, bool write)

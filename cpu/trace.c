@@ -26,7 +26,9 @@ static unsigned peek_code(const struct cpu *c, uint8_t *buf, unsigned n)
         uint32_t off = c->eip + i;
         if (c->mi->model == CPU_8086)
             off &= 0xFFFF;
-        uint32_t phys = (c->seg[S_CS].base + off) & c->mi->addr_mask & c->bus->a20_mask;
+        uint32_t phys;
+        if (!cpu_translate_debug(c, c->seg[S_CS].base + off, &phys))
+            return i;
         const struct bus_page *p = bus_page(c->bus, phys);
         if (p->kind != BUS_RAM && p->kind != BUS_ROM)
             return i;
