@@ -171,7 +171,7 @@ static void shxd_e(struct cpu *c, const struct insn *in, unsigned bits, unsigned
     wr_e(c, in, addr, left ? cpu_shld(c, d, s, count, bits) : cpu_shrd(c, d, s, count, bits), bits);
 }
 
-static void push_sp_aware(struct cpu *c, unsigned reg, unsigned bytes)
+static ALWAYS_INLINE void push_sp_aware(struct cpu *c, unsigned reg, unsigned bytes)
 {
     uint32_t v = c->gpr[reg];
     /* The 8086 pushes SP after decrementing it; later chips push the old value. */
@@ -360,7 +360,7 @@ static void bound(struct cpu *c, const struct insn *in, unsigned bits)
         cpu_fault(c, EXC_BR, 0);
 }
 
-static uint32_t loop_op(struct cpu *c, const struct insn *in, uint32_t nip, int kind)
+static ALWAYS_INLINE uint32_t loop_op(struct cpu *c, const struct insn *in, uint32_t nip, int kind)
 {
     bool a32 = in->flags & I_A32;
     uint32_t cnt = a32 ? c->gpr[R_ECX] : get_r16(c, R_ECX);
@@ -784,36 +784,51 @@ static ALWAYS_INLINE uint32_t exec_insn(struct cpu *c, const struct insn *in, ui
     return nip;
 }
 
+/* One instruction in the careful lane: tracing, debug registers,
+ * single-step and alignment checks around it.  A separate copy of the
+ * switch, so that the fast loop below carries none of this. */
+static __attribute__((noinline)) uint32_t careful_step(struct cpu *c, uint32_t eip, uint64_t *n,
+                                                         struct insn *scratch)
+{
+    bool tf = c->eflags & F_TF, rf = c->eflags & F_RF;
+    c->db_hits = 0;
+    c->int_taken = false;
+    if (c->dbg_active)
+        cpu_debug_before(c);
+    const struct insn *in = cpu_fetch_insn(c, eip, scratch);
+    if (c->trace)
+        cpu_trace_insn(c, in);
+    eip = exec_insn(c, in, eip + in->len, n);
+    (*n)++;
+    c->eip = eip;
+    c->icount = *n;
+    cpu_debug_after(c, tf, rf);
+    return c->eip;
+}
+
 enum cpu_exit cpu_run_inner(struct cpu *c)
 {
     struct insn scratch;
-    /* EIP lives in a register; c->eip is stored before each instruction so
-     * that a fault, which unwinds past this function, finds it there. */
+    /* EIP and the instruction count live in registers; they are stored
+     * (never read back) before each instruction, so that a fault, which
+     * unwinds past this function, finds them. */
     uint32_t eip = c->eip;
-    /* The instruction count lives in a register too and is stored (never
-     * read back) before each instruction, for handlers and faults to see. */
     uint64_t n = c->icount;
     const uint64_t limit = c->run_limit;
     for (;;) {
-        bool careful = false, tracing = false, tf = false, rf = false;
         if (unlikely(c->events)) {
-            /* The careful lane: interrupts, halts and stops, and for this
-             * instruction tracing, debug registers, single-step and
-             * alignment checks. */
+            /* Interrupts, halts and stops; then, while anything that needs
+             * per-instruction care is on, the careful lane. */
             enum cpu_exit why;
             c->eip = eip;
             c->icount = n;
             if (cpu_check_events(c, &why))
                 return why;
             eip = c->eip;
-            careful = true;
-            tracing = c->trace != NULL;
-            tf = c->eflags & F_TF;
-            rf = c->eflags & F_RF;
-            c->db_hits = 0;
-            c->int_taken = false;
-            if (c->dbg_active)
-                cpu_debug_before(c);
+            if (unlikely(n >= limit))
+                return CPU_EXIT_BUDGET;
+            eip = careful_step(c, eip, &n, &scratch);
+            continue;
         }
         c->icount = n;
         if (unlikely(n >= limit)) {
@@ -822,15 +837,7 @@ enum cpu_exit cpu_run_inner(struct cpu *c)
         }
         c->eip = eip;
         const struct insn *in = cpu_fetch_insn(c, eip, &scratch);
-        if (unlikely(tracing))
-            cpu_trace_insn(c, in);
         eip = exec_insn(c, in, eip + in->len, &n);
         n++;
-        if (unlikely(careful)) {
-            c->eip = eip;
-            c->icount = n;
-            cpu_debug_after(c, tf, rf);
-            eip = c->eip;
-        }
     }
 }
