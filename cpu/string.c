@@ -178,16 +178,17 @@ static uint32_t block_rep(struct cpu *c, const struct insn *in, enum str_kind k,
                           uint32_t max, bool a32)
 {
     uint32_t m = a32 ? 0xFFFFFFFFu : 0xFFFFu;
+    unsigned shift = bytes >> 1; /* log2 of 1, 2, 4 */
     uint32_t di = c->gpr[R_EDI] & m;
     uint32_t room = 0x1000 - ((c->seg[S_ES].base + di) & 0xFFF);
     uint32_t n = max;
-    if (n > room / bytes)
-        n = room / bytes;
-    if (!a32 && n > (0x10000 - di) / bytes)
-        n = (0x10000 - di) / bytes;
+    if (n > room >> shift)
+        n = room >> shift;
+    if (!a32 && n > (0x10000 - di) >> shift)
+        n = (0x10000 - di) >> shift;
     if (n < 2)
         return 0;
-    uint32_t len = n * bytes;
+    uint32_t len = n << shift;
     uint8_t *dst = block_ptr(c, S_ES, di, len, true);
     if (!dst)
         return 0;
@@ -195,11 +196,15 @@ static uint32_t block_rep(struct cpu *c, const struct insn *in, enum str_kind k,
         uint32_t v = get_reg(c, R_EAX, bytes * 8);
         uint8_t unit[4];
         st_le(unit, v, bytes);
+        /* Constant sizes, so that each copy is a single store. */
         if (bytes == 1)
             memset(dst, unit[0], len);
+        else if (bytes == 2)
+            for (uint32_t i = 0; i < len; i += 2)
+                memcpy(dst + i, unit, 2);
         else
-            for (uint32_t i = 0; i < len; i += bytes)
-                memcpy(dst + i, unit, bytes);
+            for (uint32_t i = 0; i < len; i += 4)
+                memcpy(dst + i, unit, 4);
         advance(c, R_EDI, (int32_t)len, a32);
         return n;
     }
