@@ -117,20 +117,20 @@ void cpu_update_segr(struct cpu *c, int s)
      * FFFFh wraps inside the segment, which the slow path does.  Real and
      * virtual-8086 mode check limits but not types. */
     c->segr_r[s] = c->segr_w[s] = r;
-    if (!cpu_protected(c))
-        return;
-    static const struct seg_range none = { 1, 0 };
-    if (!(sg->attr & SA_P) || (s != S_CS && (sg->sel & ~3u) == 0 && !(sg->attr & SA_S))) {
-        c->segr_r[s] = c->segr_w[s] = none;
-        return;
+    if (cpu_protected(c)) {
+        static const struct seg_range none = { 1, 0 };
+        if (!(sg->attr & SA_P) || (s != S_CS && (sg->sel & ~3u) == 0 && !(sg->attr & SA_S))) {
+            c->segr_r[s] = c->segr_w[s] = none;
+        } else if (sg->attr & SA_CODE) {
+            c->segr_w[s] = none;
+            if (!(sg->attr & SA_RW))
+                c->segr_r[s] = none;
+        } else if (!(sg->attr & SA_RW)) {
+            c->segr_w[s] = none;
+        }
     }
-    if (sg->attr & SA_CODE) {
-        c->segr_w[s] = none;
-        if (!(sg->attr & SA_RW))
-            c->segr_r[s] = none;
-    } else if (!(sg->attr & SA_RW)) {
-        c->segr_w[s] = none;
-    }
+    c->fend_r[s] = c->segr_r[s].lo == 0 ? (uint64_t)c->segr_r[s].hi + 1 : 0;
+    c->fend_w[s] = c->segr_w[s].lo == 0 ? (uint64_t)c->segr_w[s].hi + 1 : 0;
 }
 
 void cpu_mode_changed(struct cpu *c)

@@ -140,6 +140,11 @@ struct cpu {
      * empty for null, unreadable or unwritable segments, whose accesses
      * then take the slow path and its fault. */
     struct seg_range segr_r[S_NSEG], segr_w[S_NSEG];
+    /* The fast path's form of the same: accesses ending before fend_* (an
+     * exclusive bound, 64-bit so that 4 GiB fits and a wrap cannot pass)
+     * need no other check; 0 sends everything to the slow path, as for
+     * expand-down segments. */
+    uint64_t fend_r[S_NSEG], fend_w[S_NSEG];
     struct cpu_seg ldtr, tr;
     uint8_t cpl;
     uint32_t cr0, cr2, cr3, cr4;
@@ -428,7 +433,7 @@ static ALWAYS_INLINE bool seg_ok_w(const struct cpu *c, int seg, uint32_t off, u
 
 static ALWAYS_INLINE uint32_t mem_read(struct cpu *c, int seg, uint32_t off, unsigned size)
 {
-    if (likely(seg_ok_r(c, seg, off, size))) {
+    if (likely((uint64_t)off + size <= c->fend_r[seg])) {
         uint32_t lin = c->seg[seg].base + off;
         const struct tlb_entry *e = &c->tlbp[(lin >> 12) & (TLB_SIZE - 1)];
         if (likely(e->tag_r == (lin & ~0xFFFu) && (lin & 0xFFF) <= 0x1000u - size))
@@ -439,7 +444,7 @@ static ALWAYS_INLINE uint32_t mem_read(struct cpu *c, int seg, uint32_t off, uns
 
 static ALWAYS_INLINE void mem_write(struct cpu *c, int seg, uint32_t off, uint32_t val, unsigned size)
 {
-    if (likely(seg_ok_w(c, seg, off, size))) {
+    if (likely((uint64_t)off + size <= c->fend_w[seg])) {
         uint32_t lin = c->seg[seg].base + off;
         const struct tlb_entry *e = &c->tlbp[(lin >> 12) & (TLB_SIZE - 1)];
         if (likely(e->tag_w == (lin & ~0xFFFu) && (lin & 0xFFF) <= 0x1000u - size)) {
