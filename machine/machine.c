@@ -146,6 +146,8 @@ enum cpu_exit machine_run(struct machine *m, uint64_t *executed)
         why = cpu_run(m->cpu, budget, &n);
         total += n;
         clock_advance_to(&m->clock, m->clock.now + clock_insns_to_ns(&m->clock, n));
+        if (m->host.poll)
+            m->host.poll(m->host.opaque);
         if (m->stop) {
             why = CPU_EXIT_STOP;
             break;
@@ -160,6 +162,8 @@ enum cpu_exit machine_run(struct machine *m, uint64_t *executed)
             cpu_get_state(m->cpu, &st);
             uint64_t next = clock_next_deadline(&m->clock);
             if ((st.eflags & F_IF) && next != CLOCK_NEVER) {
+                if (m->host.idle)
+                    m->host.idle(m->host.opaque, next - m->clock.now);
                 clock_advance_to(&m->clock, next);
                 continue;
             }

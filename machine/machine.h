@@ -21,8 +21,20 @@ struct machine_config {
     unsigned mips;         /* guest instructions per microsecond of guest time */
 };
 
+/* What the host side (a frontend) may do while the machine runs: poll its
+ * inputs between CPU slices, and wait when the guest is idle.  Without
+ * hooks a run is deterministic and never sleeps. */
+struct machine_host_hooks {
+    void (*poll)(void *opaque);
+    /* The guest idles for ns of guest time (HLT until the next timer);
+     * the host may block up to about that long for input. */
+    void (*idle)(void *opaque, uint64_t ns);
+    void *opaque;
+};
+
 struct machine {
     struct machine_config cfg;
+    struct machine_host_hooks host;
     struct bus bus;
     struct cpu *cpu;
     struct vclock clock;

@@ -1,0 +1,31 @@
+/* The user's terminal as the guest's serial console (see terminal.c). */
+#ifndef POPEK_FRONTENDS_TERMINAL_H
+#define POPEK_FRONTENDS_TERMINAL_H
+
+#include <stdbool.h>
+#include <termios.h>
+
+#include "devices/chardev.h"
+#include "machine/machine.h"
+
+struct terminal {
+    int in_fd, out_fd;
+    bool raw;               /* the terminal was switched to raw mode */
+    struct termios saved;
+    bool escape;            /* Ctrl-A seen, waiting for the command key */
+    bool monitor;           /* the monitor has the keyboard */
+    char line[128];         /* monitor command line being typed */
+    unsigned line_len;
+    struct chardev *cd;     /* where typed bytes go (the guest's serial port) */
+    struct machine *m;
+};
+
+/* Connects in_fd/out_fd to cd (the guest console).  When in_fd is a
+ * terminal it is put in raw mode until terminal_close(). */
+void terminal_open(struct terminal *t, int in_fd, int out_fd, struct chardev *cd, struct machine *m);
+void terminal_close(struct terminal *t);
+/* Machine hooks: read what was typed; wait for input while the guest idles. */
+void terminal_poll(void *opaque);
+void terminal_idle(void *opaque, uint64_t ns);
+
+#endif
