@@ -549,9 +549,9 @@ struct f80 f80_rem(struct f80_env *e, struct f80 a, struct f80 b, bool nearest, 
         return a;
     if (ka == F80_ZERO)
         return a;
-    if (kb == F80_INF)
-        return a.se & 0x7FFF ? a : f80_make(f80_sign(a), a.sig >> 63, a.sig); /* pseudo-denormal: exponent 1 */
     struct unp ua = unpack(a), ub = unpack(b);
+    if (kb == F80_INF) /* the dividend itself, through the underflow rules (a denormal with UE unmasked) */
+        return pack_exact(e, ua.sign, ua.exp, ua.sig);
     int32_t d = ua.exp - ub.exp;
     bool sign = ua.sign;
     if (d < 0) {
@@ -803,12 +803,23 @@ bad:
 /* ---- constants ---------------------------------------------------------- */
 struct f80 f80_const(unsigned which, unsigned rc)
 {
-    /* The chip keeps its constants with 66-bit significands (two bits
-     * beyond the 64 stored) and rounds those by RC. */
+    /* Each constant is the exact value rounded by RC: its top 64 bits, the
+     * next bit (the round bit) and whether anything non-zero follows (the
+     * sticky bit).  The SDM describes 66-bit internal constants; their two
+     * extra bits are the round bit and, in effect, a sticky bit: log10(2)
+     * continues 9A209A84FBCFF798 8F..., so its round bit is 1 and the rest
+     * is not zero, and round to nearest gives ...F799 (a tie-to-even on a
+     * truncated "10" would wrongly give ...F798).  Verified against the
+     * exact values:
+     *   L2T = log2(10)  = D49A784BCD1B8AFE 49...  (round 0, sticky 1)
+     *   L2E = log2(e)   = B8AA3B295C17F0BB BE...  (round 1, sticky 1)
+     *   PI              = C90FDAA22168C234 C4...  (round 1, sticky 1)
+     *   LG2 = log10(2)  = 9A209A84FBCFF798 8F...  (round 1, sticky 1)
+     *   LN2 = ln(2)     = B17217F7D1CF79AB C9...  (round 1, sticky 1) */
     static const struct { uint64_t sig; uint8_t extra; int16_t exp; } k[7] = {
         { 0x8000000000000000ull, 0, 0 },  { 0xD49A784BCD1B8AFEull, 1, 1 },
-        { 0xB8AA3B295C17F0BBull, 2, 0 },  { 0xC90FDAA22168C234ull, 3, 1 },
-        { 0x9A209A84FBCFF798ull, 2, -2 }, { 0xB17217F7D1CF79ABull, 3, -1 },
+        { 0xB8AA3B295C17F0BBull, 3, 0 },  { 0xC90FDAA22168C234ull, 3, 1 },
+        { 0x9A209A84FBCFF798ull, 3, -2 }, { 0xB17217F7D1CF79ABull, 3, -1 },
         { 0, 0, 0 },
     };
     if (which >= 6)

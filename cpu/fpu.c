@@ -577,11 +577,15 @@ static void unary(struct cpu *c, unsigned rm)
         st_set(f, 0, r);
 }
 
-/* FSIN, FCOS, FPTAN, FSINCOS. */
+/* FSIN, FCOS, FPTAN, FSINCOS.  C2 = 1 only for an operand out of range
+ * (|x| >= 2^63); any other outcome, a stack fault or an invalid operand
+ * included, clears it. */
 static void trig(struct cpu *c, unsigned rm)
 {
     struct fpu *f = &c->fpu;
     bool two = rm == 0x2 || rm == 0xB; /* FPTAN, FSINCOS push a second result */
+    if (st_empty(f, 0) || (two && !st_empty(f, 7)))
+        f->sw &= (uint16_t)~FSW_C2;
     if (st_empty(f, 0)) {
         if (!stack_fault(c, false))
             return;
@@ -624,8 +628,9 @@ static void trig(struct cpu *c, unsigned rm)
         return;
     st_set(f, 0, r);
     if (two) {
-        /* A NaN operand gives the same NaN twice (FPTAN too). */
-        if (f80_is_nan(v) || f80_classify(v) == F80_UNSUPPORTED)
+        /* A NaN result (a NaN operand, or the indefinite for an invalid
+         * one such as an infinity) is pushed twice, FPTAN's 1.0 included. */
+        if (f80_is_nan(r))
             r2 = r;
         st_push(f, r2);
     }
@@ -637,7 +642,12 @@ static void binary01(struct cpu *c, unsigned rm)
     struct fpu *f = &c->fpu;
     bool pops = rm == 0x1 || rm == 0x3 || rm == 0x9;
     unsigned dst = pops ? 1 : 0;
+    bool rem = rm == 0x5 || rm == 0x8;
     if (st_empty(f, 0) || st_empty(f, 1)) {
+        /* FPREM/FPREM1: C2 = 0 (no partial remainder), C1 = 0 (underflow);
+         * C0 and C3 are left as they were. */
+        if (rem)
+            f->sw &= (uint16_t)~FSW_C2;
         if (!stack_fault(c, false))
             return;
         st_set(f, dst, F80_INDEFINITE);
@@ -657,14 +667,21 @@ static void binary01(struct cpu *c, unsigned rm)
     case 0x8: r = f80_rem(&e, x, y, false, &q, &incomplete); break;
     default: r = f80_scale(&e, x, y); break;
     }
-    if (!finish(c, &e))
-        return;
-    if (rm == 0x5 || rm == 0x8) {
-        if (incomplete)
-            f->sw = (uint16_t)((f->sw & ~(FSW_C2)) | FSW_C2);
+    bool ok = finish(c, &e);
+    if (rem) {
+        /* No remainder (a NaN result, or an unmasked exception that leaves
+         * the registers alone): C1 = C2 = 0, C0 and C3 unchanged.  An
+         * incomplete reduction: C2 = 1 and the quotient bits C0 C3 C1 = 0.
+         * Otherwise C2 = 0 and C0 C3 C1 = Q2 Q1 Q0. */
+        if (!ok || f80_is_nan(r))
+            f->sw &= (uint16_t)~(FSW_C1 | FSW_C2);
+        else if (incomplete)
+            set_cc(f, 0, 1, 0, 0);
         else
             set_cc(f, (q >> 1) & 1, 0, q & 1, (q >> 2) & 1);
     }
+    if (!ok)
+        return;
     st_set(f, dst, r);
     if (pops)
         st_pop(f);
@@ -679,9 +696,12 @@ static void d9_reg(struct cpu *c, const struct insn *in)
         note_insn(c, in);
         struct f80 v = st_get(f, i);
         if (st_empty(f, i)) {
-            if (!stack_fault(c, false))
-                return;
-            v = F80_INDEFINITE;
+            /* An empty source is the one stack fault reported (underflow,
+             * C1 = 0), even when the push would also overflow: the masked
+             * response pushes the indefinite over whatever ST(7) held. */
+            if (stack_fault(c, false))
+                st_push(f, F80_INDEFINITE);
+            return;
         }
         push_value(c, v);
         return;
@@ -811,7 +831,7 @@ static void fcmov(struct cpu *c, const struct insn *in)
             st_set(f, 0, F80_INDEFINITE);
         return;
     }
-    f->sw &= (uint16_t)~FSW_C1;
+    /* C1 is "set to 0 if stack underflow occurred": otherwise unchanged. */
     if (take)
         st_set(f, 0, st_get(f, in->rm));
 }

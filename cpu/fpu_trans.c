@@ -383,6 +383,8 @@ struct f80 f80_cos(struct f80_env *e, struct f80 a, bool *oor)
     struct f80 res;
     if (trig_screen(e, a, &res, oor))
         return res;
+    if (f80_classify(a) == F80_ZERO)
+        return f80_make(false, F80_BIAS, F80_INT_BIT); /* cos(+-0) = 1 exactly: no PE */
     if (f80_env_abort(e))
         return a;
     unsigned quad;
@@ -456,16 +458,27 @@ struct f80 f80_2xm1(struct f80_env *e, struct f80 a)
         e->flags |= FE_DE;
     if (f80_env_abort(e))
         return a;
-    /* defined for |x| <= 1; larger arguments give the function's value anyway */
-    struct xf x = xf_mul(xf_from_f80(a), xf_ln2());
-    if (x.exp >= 0) {
-        /* |x ln2| >= 1: e^x - 1 = (e^(x/2)+1)(e^(x/2)-1) */
-        struct xf h = x;
-        h.exp -= 1;
-        struct xf m = xf_expm1(h);
-        return xf_round(e, xf_mul(m, xf_add(m, (struct xf){ false, 1, { F80_INT_BIT, 0 } })));
+    /* Defined for |x| <= 1 (SDM); larger arguments (undefined on the chip)
+     * give the function's value: 2^x - 1 = 2^n * 2^f - 1 with n the
+     * nearest integer and |f| <= 1/2. */
+    int32_t ea = f80_exp(a) - F80_BIAS;
+    bool neg = f80_sign(a);
+    if (ea >= 20) {
+        if (!neg) /* overflows */
+            return xf_round(e, (struct xf){ false, 1 << 20, { F80_INT_BIT, 0 } });
+        return xf_round(e, (struct xf){ true, -1, { ~0ull, ~0ull } }); /* -(1 - 2^-128): -1 rounded by RC */
     }
-    return xf_round(e, xf_expm1(x));
+    if (ea >= 0) {
+        uint64_t n = a.sig >> (63 - ea), frac = a.sig << (ea + 1);
+        n += frac >> 63; /* to nearest (the half-way case either way) */
+        struct xf f = xf_sub(xf_from_f80(f80_abs(a)), xf_from_u64(n));
+        if (neg)
+            f = xf_neg(f);
+        struct xf p = xf_add(xf_one(), xf_expm1(xf_mul(f, xf_ln2())));
+        p.exp += neg ? -(int32_t)n : (int32_t)n;
+        return xf_round(e, xf_sub(p, xf_one()));
+    }
+    return xf_round(e, xf_expm1(xf_mul(xf_from_f80(a), xf_ln2())));
 }
 
 struct f80 f80_yl2x(struct f80_env *e, struct f80 x, struct f80 y)
@@ -476,9 +489,9 @@ struct f80 f80_yl2x(struct f80_env *e, struct f80 x, struct f80 y)
     bool sx = f80_sign(x), sy = f80_sign(y);
     if (sx && kx != F80_ZERO)
         return invalid(e);
-    if (kx == F80_DENORMAL || ky == F80_DENORMAL)
-        e->flags |= FE_DE;
     if (kx == F80_ZERO) {
+        /* Invalid and zero-divide take precedence over a denormal y: DE
+         * is not reported with them (as the chip does). */
         if (ky == F80_ZERO)
             return invalid(e);
         if (ky != F80_INF) {
@@ -488,6 +501,8 @@ struct f80 f80_yl2x(struct f80_env *e, struct f80 x, struct f80 y)
         }
         return f80_make(!sy, 0x7FFF, F80_INT_BIT);
     }
+    if (kx == F80_DENORMAL || ky == F80_DENORMAL)
+        e->flags |= FE_DE;
     if (f80_env_abort(e))
         return y;
     bool x_one = f80_exp(x) == F80_BIAS && x.sig == F80_INT_BIT;
@@ -517,26 +532,19 @@ struct f80 f80_yl2xp1(struct f80_env *e, struct f80 x, struct f80 y)
     enum f80_class kx = f80_classify(x), ky = f80_classify(y);
     if (is_special(kx) || is_special(ky))
         return nan2t(e, x, kx, y, ky);
+    bool sy = f80_sign(y), sx = f80_sign(x);
+    /* The invalid cases first: an invalid operation is reported without
+     * DE for a denormal other operand (as the chip does). */
+    if ((kx == F80_ZERO && ky == F80_INF) || (ky == F80_ZERO && kx == F80_INF) || (kx == F80_INF && sx))
+        return invalid(e);
     if (kx == F80_DENORMAL || ky == F80_DENORMAL)
         e->flags |= FE_DE;
     if (f80_env_abort(e))
         return y;
-    bool sy = f80_sign(y), sx = f80_sign(x);
-    if (kx == F80_ZERO) {
-        if (ky == F80_INF)
-            return invalid(e);
+    if (kx == F80_ZERO || ky == F80_ZERO)
         return f80_make(sx ^ sy, 0, 0);
-    }
-    if (ky == F80_ZERO) {
-        if (kx == F80_INF)
-            return invalid(e);
-        return f80_make(sx ^ sy, 0, 0);
-    }
-    if (kx == F80_INF || ky == F80_INF) {
-        if (kx == F80_INF && sx)
-            return invalid(e);
+    if (kx == F80_INF || ky == F80_INF)
         return f80_make(sx ^ sy, 0x7FFF, F80_INT_BIT);
-    }
     struct xf xv = xf_from_f80(x), l;
     /* ln(1 + x) = 2 atanh(x / (2 + x)) */
     struct xf z = xf_div(xv, xf_add(xv, (struct xf){ false, 1, { F80_INT_BIT, 0 } }));
