@@ -28,6 +28,8 @@ int clock_timer_init(struct vclock *clk, struct vtimer *t, void (*fn)(void *opaq
 void clock_timer_mod(struct vtimer *t, uint64_t deadline)
 {
     t->deadline = deadline;
+    if (t->clock && t->clock->kick)
+        t->clock->kick(t->clock->kick_opaque, deadline);
 }
 
 void clock_timer_del(struct vtimer *t)

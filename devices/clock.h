@@ -30,6 +30,10 @@ struct vclock {
     uint32_t frac;                /* sub-nanosecond remainder, 16 bits */
     struct vtimer *timers[CLOCK_MAX_TIMERS];
     unsigned ntimers;
+    /* Told when a timer is armed, so that a run loop executing the CPU up
+     * to a later deadline can stop sooner (may be NULL). */
+    void (*kick)(void *opaque, uint64_t deadline);
+    void *kick_opaque;
 };
 
 /* mips: how many guest instructions make a microsecond of guest time

@@ -116,6 +116,7 @@ int frontend_boot_kernel(struct machine *m, const char *kernel, const char *init
             char *cmd = malloc(clen);
             if (cmd) {
                 snprintf(cmd, clen, "%s%s%s", kernel, append ? " " : "", append ? append : "");
+                pc_firmware_tables(m);
                 rc = multiboot_boot(m, img, len, cmd, mods, nmods);
                 free(cmd);
             } else {
@@ -131,8 +132,9 @@ int frontend_boot_kernel(struct machine *m, const char *kernel, const char *init
         size_t rdlen = 0;
         if (initrd)
             rc = frontend_read_file(initrd, &rd, &rdlen);
+        uint32_t tables = rc == 0 ? pc_firmware_tables(m) : 0;
         if (rc == 0)
-            rc = linux_boot(m, img, len, rd, rdlen, append, 0);
+            rc = linux_boot(m, img, len, rd, rdlen, append, tables);
         free(rd);
     } else {
         fprintf(stderr, "popek: %s is neither a multiboot kernel nor a Linux bzImage (%s)\n", kernel, why);

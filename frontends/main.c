@@ -2,6 +2,7 @@
  * machine, loads the firmware, runs it to the end and maps the way the run
  * ended to an exit status (see options.h and `popek --help`).  Its whole
  * state is one struct frontend owned by main(). */
+#include <unistd.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 
 #include "frontends/boot.h"
+#include "frontends/terminal.h"
 #include "frontends/options.h"
 #include "machine/machine.h"
 
@@ -20,6 +22,8 @@ struct frontend {
     bool trace_owned; /* trace was opened here and must be closed */
     uint64_t executed;
     double seconds;
+    struct terminal term; /* COM1 on the user's terminal (--serial stdio) */
+    FILE *serial_file;    /* --serial file:PATH */
 };
 
 static double now_seconds(void)
@@ -66,6 +70,31 @@ static void print_stats(const struct frontend *fe)
             fe->seconds, mips);
 }
 
+/* Connects COM1 to what --serial names: the terminal, a file or nothing. */
+static int setup_serial(struct frontend *fe)
+{
+    const char *dev = fe->opt.serial ? fe->opt.serial : fe->opt.kernel ? "stdio" : "null";
+    struct chardev *cd = &fe->machine.pc.serial_cd[0];
+    void (*notify)(void *) = cd->notify;
+    void *opaque = cd->notify_opaque;
+    if (!strcmp(dev, "stdio")) {
+        chardev_init_fd(cd, -1, STDOUT_FILENO);
+        terminal_open(&fe->term, STDIN_FILENO, STDOUT_FILENO, cd, &fe->machine);
+        fe->machine.host = (struct machine_host_hooks){ terminal_poll, terminal_idle, &fe->term };
+    } else if (!strncmp(dev, "file:", 5)) {
+        fe->serial_file = fopen(dev + 5, "wb");
+        if (!fe->serial_file) {
+            fprintf(stderr, "popek: cannot open %s: %s\n", dev + 5, strerror(errno));
+            return -1;
+        }
+        chardev_init_file(cd, fe->serial_file);
+    } else {
+        chardev_init_null(cd);
+    }
+    chardev_set_consumer(cd, notify, opaque);
+    return 0;
+}
+
 /* Runs the machine the options describe; returns the process exit status. */
 static int frontend_run(struct frontend *fe)
 {
@@ -81,6 +110,10 @@ static int frontend_run(struct frontend *fe)
     int rc = machine_init(&fe->machine, &cfg);
     if (rc < 0) {
         fprintf(stderr, "popek: cannot set up the machine: %s\n", strerror(-rc));
+        return POPEK_EXIT_USAGE;
+    }
+    if (setup_serial(fe) < 0) {
+        machine_free(&fe->machine);
         return POPEK_EXIT_USAGE;
     }
     int lrc = fe->opt.kernel ? frontend_boot_kernel(&fe->machine, fe->opt.kernel, fe->opt.initrd, fe->opt.append)
@@ -121,6 +154,9 @@ static int frontend_run(struct frontend *fe)
         status = POPEK_EXIT_OK;
         break;
     }
+    terminal_close(&fe->term);
+    if (fe->serial_file)
+        fclose(fe->serial_file);
     close_trace(fe);
     if (fe->opt.stats)
         print_stats(fe);

@@ -13,6 +13,7 @@ enum {
     OPT_KERNEL,
     OPT_INITRD,
     OPT_APPEND,
+    OPT_SERIAL,
     OPT_CPU,
     OPT_TRACE,
     OPT_STATS,
@@ -26,6 +27,7 @@ static const struct option long_options[] = {
     {"kernel", required_argument, NULL, OPT_KERNEL},
     {"initrd", required_argument, NULL, OPT_INITRD},
     {"append", required_argument, NULL, OPT_APPEND},
+    {"serial", required_argument, NULL, OPT_SERIAL},
     {"cpu", required_argument, NULL, OPT_CPU},
     {"memory", required_argument, NULL, 'm'},
     {"trace", required_argument, NULL, OPT_TRACE},
@@ -63,6 +65,9 @@ void options_usage(FILE *f, const char *prog)
             "  --initrd FILE      Linux: the initial ramdisk; multiboot: the modules,\n"
             "                     as 'file args,file args'\n"
             "  --append CMDLINE   the kernel command line\n"
+            "  --serial DEV       where COM1 goes: stdio (the terminal, raw; Ctrl-A x quits,\n"
+            "                     Ctrl-A c is the monitor), null, or file:PATH\n"
+            "                     (default: stdio when booting a kernel, else null)\n"
             "  --cpu MODEL        CPU model: 8086, 286, 386, 486, pentium or p6\n"
             "                     (default p6)\n"
             "  -m, --memory SIZE  guest RAM: a number with a K, M or G suffix, e.g. 640K,\n"
@@ -161,6 +166,13 @@ enum opt_result options_parse(struct options *o, int argc, char **argv, FILE *ou
             break;
         case OPT_APPEND:
             o->append = optarg;
+            break;
+        case OPT_SERIAL:
+            if (strcmp(optarg, "stdio") && strcmp(optarg, "null") && strncmp(optarg, "file:", 5)) {
+                fprintf(err, "popek: --serial wants stdio, null or file:PATH, not '%s'\n", optarg);
+                return OPT_ERROR;
+            }
+            o->serial = optarg;
             break;
         case OPT_CPU:
             if (cpu_parse_model(optarg, &o->model) < 0) {

@@ -32,6 +32,7 @@ struct options {
     const char *kernel;    /* --kernel FILE: bzImage or multiboot kernel, booted directly */
     const char *initrd;    /* --initrd FILE (multiboot: "file args,file args") */
     const char *append;    /* --append CMDLINE */
+    const char *serial;    /* --serial stdio|null|file:PATH (COM1); NULL: stdio with --kernel */
     enum cpu_model model;  /* --cpu MODEL */
     uint32_t ram_size;     /* -m/--memory SIZE, in bytes */
     const char *trace;     /* --trace FILE ("-" is stdout); NULL: off */

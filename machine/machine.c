@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void machine_config_default(struct machine_config *cfg)
 {
@@ -12,6 +13,35 @@ void machine_config_default(struct machine_config *cfg)
     cfg->ram_size = 32u << 20;
     cfg->slice = 1u << 24;
     cfg->mips = 100;
+}
+
+/* Brings guest time up to the instructions executed so far (also in the
+ * middle of a CPU slice: before every port and MMIO access), firing what
+ * became due. */
+static void sync_clock(struct machine *m)
+{
+    uint64_t icount = cpu_instructions(m->cpu);
+    if (icount == m->clock_icount)
+        return;
+    uint64_t ns = clock_insns_to_ns(&m->clock, icount - m->clock_icount);
+    m->clock_icount = icount;
+    clock_advance_to(&m->clock, m->clock.now + ns);
+}
+
+static void io_hook(void *opaque)
+{
+    sync_clock(opaque);
+}
+
+/* A device armed a timer: if it is due before the CPU slice would end,
+ * make the CPU return at the next instruction boundary. */
+static void clock_kick(void *opaque, uint64_t deadline)
+{
+    struct machine *m = opaque;
+    if (deadline < m->run_deadline) {
+        m->run_deadline = deadline;
+        cpu_request_stop(m->cpu);
+    }
 }
 
 int machine_init(struct machine *m, const struct machine_config *cfg)
@@ -32,8 +62,15 @@ int machine_init(struct machine *m, const struct machine_config *cfg)
     if (cfg->fpu)
         cpu_set_fpu(m->cpu, true);
     clock_init(&m->clock, cfg->mips);
+    m->clock.kick = clock_kick;
+    m->clock.kick_opaque = m;
+    m->bus.io_hook = io_hook;
+    m->bus.io_opaque = m;
     rc = debugcon_init(&m->debugcon, &m->bus, cfg->debugcon);
+    if (rc == 0)
+        rc = pc_init(m, cfg->rtc_fixed ? cfg->rtc_epoch : (int64_t)time(NULL));
     if (rc < 0) {
+        fprintf(stderr, "popek: cannot build the PC: %s\n", strerror(-rc));
         machine_free(m);
         return rc;
     }
@@ -134,8 +171,10 @@ enum cpu_exit machine_run(struct machine *m, uint64_t *executed)
     for (;;) {
         /* Run to the nearest timer deadline (or a slice), then let time
          * catch up with the instructions executed. */
+        sync_clock(m);
         uint64_t budget = slice;
         uint64_t deadline = clock_next_deadline(&m->clock);
+        m->run_deadline = deadline;
         if (deadline != CLOCK_NEVER) {
             uint64_t until = deadline > m->clock.now ? deadline - m->clock.now : 0;
             uint64_t insns = clock_ns_to_insns(&m->clock, until);
@@ -145,9 +184,15 @@ enum cpu_exit machine_run(struct machine *m, uint64_t *executed)
         uint64_t n = 0;
         why = cpu_run(m->cpu, budget, &n);
         total += n;
-        clock_advance_to(&m->clock, m->clock.now + clock_insns_to_ns(&m->clock, n));
+        sync_clock(m);
+        m->run_deadline = CLOCK_NEVER;
         if (m->host.poll)
             m->host.poll(m->host.opaque);
+        if (m->pc.reset_pending) {
+            /* A reset the guest asked for (0xCF9, the 8042, port 0x92). */
+            pc_reset(m);
+            continue;
+        }
         if (m->stop) {
             why = CPU_EXIT_STOP;
             break;

@@ -10,6 +10,7 @@
 #include "cpu/cpu.h"
 #include "devices/clock.h"
 #include "devices/debugcon.h"
+#include "machine/pc.h"
 #include "mem/bus.h"
 
 struct machine_config {
@@ -19,6 +20,8 @@ struct machine_config {
     uint64_t slice;        /* instructions per cpu_run() call; results never depend on it */
     bool fpu;              /* fit an 8087/287/387 to an 8086/286/386 */
     unsigned mips;         /* guest instructions per microsecond of guest time */
+    bool rtc_fixed;        /* start the RTC at rtc_epoch instead of the host's time */
+    int64_t rtc_epoch;
 };
 
 /* What the host side (a frontend) may do while the machine runs: poll its
@@ -39,6 +42,9 @@ struct machine {
     struct cpu *cpu;
     struct vclock clock;
     struct debugcon debugcon;
+    struct pc pc;
+    uint64_t clock_icount; /* CPU instruction count the clock has caught up with */
+    uint64_t run_deadline; /* the deadline the current CPU slice runs to */
     bool stop;        /* a device asked the run to end (exit port, power-off) */
     int exit_status;  /* the status it asked for */
 };

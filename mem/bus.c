@@ -267,6 +267,8 @@ static void write_in_page(struct bus *bus, uint32_t phys, uint32_t val, unsigned
     case BUS_MMIO: {
         const struct bus_region *r = &bus->regions[p->region];
         uint32_t off = phys - r->base;
+        if (bus->io_hook)
+            bus->io_hook(bus->io_opaque);
         if (size <= mmio_max(r->ops) && (uint64_t)off + size <= r->size) {
             r->ops->write(r->opaque, off, val, size);
             return;
@@ -324,6 +326,15 @@ int bus_io_register(struct bus *bus, uint16_t port, unsigned count, const struct
     return 0;
 }
 
+void bus_io_unregister(struct bus *bus, uint16_t port, unsigned count, const struct io_ops *ops, void *opaque)
+{
+    for (unsigned i = 0; i < count && port + i < 65536u; i++) {
+        struct bus_io_slot *s = &bus->io[port + i];
+        if (s->ops == ops && s->opaque == opaque)
+            *s = (struct bus_io_slot){ NULL, NULL };
+    }
+}
+
 static uint32_t in_split(struct bus *bus, uint16_t port, unsigned size)
 {
     uint32_t v = 0;
@@ -339,6 +350,8 @@ static uint32_t in_split(struct bus *bus, uint16_t port, unsigned size)
 
 uint32_t bus_in(struct bus *bus, uint16_t port, unsigned size)
 {
+    if (bus->io_hook)
+        bus->io_hook(bus->io_opaque);
     const struct bus_io_slot *s = &bus->io[port];
     if (s->ops && s->ops->read && (s->ops->sizes & size)) {
         uint32_t v = s->ops->read(s->opaque, port, size);
@@ -349,6 +362,8 @@ uint32_t bus_in(struct bus *bus, uint16_t port, unsigned size)
 
 void bus_out(struct bus *bus, uint16_t port, uint32_t val, unsigned size)
 {
+    if (bus->io_hook)
+        bus->io_hook(bus->io_opaque);
     const struct bus_io_slot *s = &bus->io[port];
     if (s->ops && s->ops->write && (s->ops->sizes & size)) {
         s->ops->write(s->opaque, port, size == 4 ? val : val & ((1u << (8 * size)) - 1), size);

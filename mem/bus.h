@@ -97,6 +97,11 @@ struct bus {
      * are then cleared). */
     void (*code_write_hook)(void *opaque, uint32_t page_base, uint64_t granules);
     void *code_write_opaque;
+
+    /* Called before every port or MMIO access, so that the machine can
+     * bring device time up to date with the instructions executed. */
+    void (*io_hook)(void *opaque);
+    void *io_opaque;
 };
 
 /* Creates a bus with ram_size bytes of zeroed RAM mapped at 0.  Returns 0 or
@@ -149,6 +154,9 @@ static inline bool bus_page_has_code(const struct bus *bus, uint32_t ram_offset)
 /* Port I/O.  Unclaimed ports read as all ones and ignore writes. */
 int bus_io_register(struct bus *bus, uint16_t port, unsigned count,
                     const struct io_ops *ops, void *opaque);
+/* Releases ports [port, port+count) that ops/opaque claimed (others'
+ * claims in the range are left alone). */
+void bus_io_unregister(struct bus *bus, uint16_t port, unsigned count, const struct io_ops *ops, void *opaque);
 uint32_t bus_in(struct bus *bus, uint16_t port, unsigned size);
 void bus_out(struct bus *bus, uint16_t port, uint32_t val, unsigned size);
 

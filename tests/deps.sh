@@ -20,6 +20,7 @@ libcriterion-dev
 nasm
 gcc-multilib
 python3
+acpica-tools
 "
 
 die() {

@@ -1,0 +1,45 @@
+/* ACPI 1.0b tables for the PC (ACPI Specification 1.0b, chapter 5): an RSDP
+ * (revision 0, pointing at an RSDT), the FADT describing the PIIX4-style PM
+ * block of devices/acpi_pm.h, a FACS, a DSDT whose AML is emitted here byte
+ * by byte (\_S5 for soft off, \_PIC, \_PR processors, \_SB.PCI0 as the
+ * PNP0A03 root bridge) and a MADT listing the local APICs, the I/O APIC and
+ * the ISA interrupt overrides.  They are written into guest memory through
+ * the bus; the machine reserves the space (E820 type 3, ACPI reclaimable). */
+#ifndef POPEK_MACHINE_ACPI_TABLES_H
+#define POPEK_MACHINE_ACPI_TABLES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct bus;
+
+#define ACPI_MAX_CPUS 16
+#define ACPI_RSDP_LEN 20
+/* Room the tables need at tables_addr, at most (ACPI_MAX_CPUS CPUs). */
+#define ACPI_TABLES_MAX 2048
+
+struct acpi_config {
+    uint16_t pm_base;     /* the acpi_pm block: PM1a_EVT at +0, PM1a_CNT +4, PM_TMR +8, GPE0 +0xC */
+    uint8_t sci_irq;      /* ISA IRQ of the SCI (9); level, active high in the MADT */
+    bool timer_32bit;     /* the PM timer counts 32 bits (FADT TMR_VAL_EXT) */
+    uint8_t rtc_century;  /* CMOS index of the century byte, 0 if none */
+    unsigned ncpus;       /* 1..ACPI_MAX_CPUS: processor IDs and APIC IDs 0..n-1 */
+    uint32_t lapic_addr;  /* 0xFEE00000 */
+    uint32_t ioapic_addr; /* 0xFEC00000 */
+    uint8_t ioapic_id;    /* must differ from every local APIC ID */
+};
+
+/* The PC's values: PM block at ACPI_PM_DEFAULT_BASE, SCI 9, 24-bit timer,
+ * century at CMOS 0x32, one CPU, APICs at their usual addresses, I/O APIC
+ * ID 1. */
+void acpi_config_default(struct acpi_config *cfg);
+
+/* Writes the RSDP at rsdp_addr (16-byte aligned; OSes search for it in
+ * E0000-FFFFF) and the other tables from tables_addr (64-byte aligned, for
+ * the FACS).  Returns the bytes used at tables_addr, or -EINVAL for a bad
+ * configuration or address, -EIO if the memory did not take the writes
+ * (ROM or unmapped). */
+int acpi_build_tables(struct bus *bus, uint32_t rsdp_addr, uint32_t tables_addr,
+                      const struct acpi_config *cfg);
+
+#endif

@@ -1,0 +1,170 @@
+/* The PC board: PIC, PIT, RTC/CMOS, four 16550A UARTs, the 8042 with its
+ * keyboard and mouse, port 0x92, POST and test-exit ports, PCI with an
+ * i440FX host bridge and a PIIX ISA bridge carrying the ACPI PM block, and
+ * the firmware tables a directly booted kernel looks for.  Interrupt
+ * wiring: ISA IRQs reach the PIC; the PIC drives the CPU's INTR and answers
+ * its acknowledge cycle. */
+#include "machine/pc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "machine/acpi_tables.h"
+#include "machine/machine.h"
+#include "machine/mptable.h"
+
+static const uint16_t uart_base[PC_SERIAL_PORTS] = { 0x3F8, 0x2F8, 0x3E8, 0x2E8 };
+static const int uart_irq[PC_SERIAL_PORTS] = { 4, 3, 4, 3 };
+
+static void share_set(void *opaque, int n, bool level)
+{
+    struct irq_share *sh = opaque;
+    if (level)
+        sh->levels |= 1u << n;
+    else
+        sh->levels &= ~(1u << n);
+    irq_set(&sh->out, sh->levels != 0);
+}
+
+static void pic_intr(void *opaque, bool level)
+{
+    struct machine *m = opaque;
+    cpu_set_intr(m->cpu, level);
+}
+
+static void request_reset(void *opaque)
+{
+    struct machine *m = opaque;
+    m->pc.reset_pending = true;
+    cpu_request_stop(m->cpu);
+}
+
+static void request_reset_hard(void *opaque, bool hard)
+{
+    (void)hard;
+    request_reset(opaque);
+}
+
+static void power_off(void *opaque)
+{
+    /* ACPI S5: the guest is done; the emulator ends with status 0. */
+    machine_request_exit(opaque, 0);
+}
+
+static void exit_port(void *opaque, int status)
+{
+    machine_request_exit(opaque, status);
+}
+
+/* The PAM registers move the BIOS shadow: with no firmware loaded the area
+ * simply stays RAM, so only ROM-backed machines remap (later: SeaBIOS). */
+static void pam_changed(void *opaque, unsigned region, bool read_ram, bool write_ram)
+{
+    (void)opaque;
+    (void)region;
+    (void)read_ram;
+    (void)write_ram;
+}
+
+int pc_init(struct machine *m, int64_t rtc_epoch)
+{
+    struct pc *pc = &m->pc;
+    struct bus *bus = &m->bus;
+    int rc;
+    memset(pc, 0, sizeof(*pc));
+
+    if ((rc = pic_init(&pc->pic, bus)) < 0)
+        return rc;
+    pic_set_output(&pc->pic, pic_intr, m);
+    cpu_set_intr_ack(m->cpu, pic_ack, &pc->pic);
+    for (int i = 0; i < 16; i++)
+        pc->isa_irq[i] = (struct irq_line){ pic_set_irq, &pc->pic, i };
+
+    if ((rc = pit_init(&pc->pit, bus, &m->clock, &pc->isa_irq[0])) < 0)
+        return rc;
+    if ((rc = rtc_init(&pc->rtc, bus, &m->clock, &pc->isa_irq[8], rtc_epoch)) < 0)
+        return rc;
+    struct rtc_pc_config rcfg;
+    memset(&rcfg, 0, sizeof(rcfg));
+    rcfg.ram_bytes = m->bus.ram_size;
+    rcfg.has_fpu = cpu_has_fpu(m->cpu);
+    rtc_fill_pc_bios_bytes(&pc->rtc, &rcfg);
+
+    pc->com_irq[0].out = pc->isa_irq[3];
+    pc->com_irq[1].out = pc->isa_irq[4];
+    for (int i = 0; i < PC_SERIAL_PORTS; i++) {
+        chardev_init_null(&pc->serial_cd[i]);
+        pc->uart_irq[i] = (struct irq_line){ share_set, &pc->com_irq[uart_irq[i] - 3], i };
+        if ((rc = uart_init(&pc->uart[i], bus, uart_base[i], &m->clock, &pc->uart_irq[i],
+                            &pc->serial_cd[i])) < 0)
+            return rc;
+    }
+
+    if ((rc = port92_init(&pc->port92, bus, request_reset, m)) < 0)
+        return rc;
+    struct i8042_config kcfg;
+    memset(&kcfg, 0, sizeof(kcfg));
+    kcfg.irq_kbd = pc->isa_irq[1];
+    kcfg.irq_mouse = pc->isa_irq[12];
+    kcfg.reset = request_reset;
+    kcfg.reset_opaque = m;
+    kcfg.a20 = port92_kbc_a20;
+    kcfg.a20_opaque = &pc->port92;
+    if ((rc = i8042_init(&pc->kbc, bus, &kcfg)) < 0)
+        return rc;
+    if ((rc = postcode_init(&pc->post, bus, NULL, NULL)) < 0)
+        return rc;
+    if ((rc = debugexit_init(&pc->dexit, bus, exit_port, m)) < 0)
+        return rc;
+
+    if ((rc = pci_init(&pc->pci, bus)) < 0)
+        return rc;
+    if ((rc = i440fx_init(&pc->host, &pc->pci, m->bus.ram_size, pam_changed, m)) < 0)
+        return rc;
+    if ((rc = piix_init(&pc->piix, &pc->pci, bus, &m->clock, pc->isa_irq, request_reset_hard, power_off,
+                        m)) < 0)
+        return rc;
+    return 0;
+}
+
+uint32_t pc_firmware_tables(struct machine *m)
+{
+    struct pc *pc = &m->pc;
+    /* The top 64 KiB of RAM hold the ACPI tables; the RSDP and the MP
+     * floating pointer go in the BIOS area where kernels search for them. */
+    uint32_t base = (m->bus.ram_size - 0x10000) & ~0xFFFu;
+    piix_pm_enable(&pc->piix, PC_PM_BASE);
+    struct acpi_config acfg;
+    acpi_config_default(&acfg);
+    acfg.pm_base = PC_PM_BASE;
+    acfg.sci_irq = PC_SCI_IRQ;
+    if (acpi_build_tables(&m->bus, 0xF0000, base, &acfg) < 0)
+        return 0;
+    struct mptable_config mcfg;
+    mptable_config_default(&mcfg);
+    struct cpu_state st;
+    cpu_get_state(m->cpu, &st);
+    mcfg.pci = true;
+    mcfg.sci_irq = PC_SCI_IRQ;
+    if (mptable_build(&m->bus, 0xF0100, base + 0x8000, &mcfg) < 0)
+        return 0;
+    return base;
+}
+
+void pc_reset(struct machine *m)
+{
+    struct pc *pc = &m->pc;
+    pc->reset_pending = false;
+    pic_reset(&pc->pic);
+    pit_reset(&pc->pit);
+    rtc_reset(&pc->rtc);
+    for (int i = 0; i < PC_SERIAL_PORTS; i++)
+        uart_reset(&pc->uart[i]);
+    i8042_reset(&pc->kbc);
+    port92_reset(&pc->port92);
+    i440fx_reset(&pc->host);
+    piix_reset(&pc->piix);
+    cpu_set_intr(m->cpu, false);
+    cpu_reset(m->cpu);
+}

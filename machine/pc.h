@@ -1,0 +1,66 @@
+/* The PC around the CPU: the chips a 440FX/PIIX board carries, wired to
+ * the machine's bus, clock and CPU (see pc.c). */
+#ifndef POPEK_MACHINE_PC_H
+#define POPEK_MACHINE_PC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "devices/chardev.h"
+#include "devices/debugexit.h"
+#include "devices/i440fx.h"
+#include "devices/i8042.h"
+#include "devices/pci.h"
+#include "devices/pic.h"
+#include "devices/piix.h"
+#include "devices/pit.h"
+#include "devices/port92.h"
+#include "devices/postcode.h"
+#include "devices/rtc.h"
+#include "devices/uart.h"
+
+#define PC_SERIAL_PORTS 4
+#define PC_PM_BASE 0xB000  /* where the ACPI PM block is put for a directly booted kernel */
+#define PC_SCI_IRQ 9
+
+struct machine;
+
+/* Several devices on one ISA IRQ (COM1/COM3 on 4, COM2/COM4 on 3): the
+ * line is the OR of what each drives. */
+struct irq_share {
+    struct irq_line out;
+    uint32_t levels; /* bit n: source n drives high */
+};
+
+struct pc {
+    struct pic pic;
+    struct irq_share com_irq[2];          /* IRQ3 and IRQ4 */
+    struct irq_line uart_irq[PC_SERIAL_PORTS];
+    struct pit pit;
+    struct rtc rtc;
+    struct chardev serial_cd[PC_SERIAL_PORTS];
+    struct uart uart[PC_SERIAL_PORTS];
+    struct i8042 kbc;
+    struct port92 port92;
+    struct postcode post;
+    struct debugexit dexit;
+    struct pci_bus pci;
+    struct i440fx host;
+    struct piix piix;
+    struct irq_line isa_irq[16];
+    bool reset_pending;
+};
+
+/* Builds the devices on m's bus and wires them; COM1's output goes to
+ * com1_out (NULL: nowhere) until a frontend reconnects it. */
+int pc_init(struct machine *m, int64_t rtc_epoch);
+/* Writes the firmware tables a directly booted kernel needs (ACPI: RSDP,
+ * RSDT, FADT, DSDT, MADT; the MP table) and enables the ACPI PM block as
+ * firmware would.  Returns the base of the memory they use (reported to
+ * the kernel as ACPI memory), or 0 on failure. */
+uint32_t pc_firmware_tables(struct machine *m);
+/* A hard reset of the board (0xCF9, the 8042 reset line, port 0x92, a
+ * triple fault with firmware present). */
+void pc_reset(struct machine *m);
+
+#endif
