@@ -106,6 +106,9 @@ void cpu_set_nmi(struct cpu *cpu);
 /* The x87's FERR# output: level true while an unmasked floating-point
  * exception is pending with CR0.NE=0 (the PC routes it to IRQ13). */
 void cpu_set_ferr(struct cpu *cpu, void (*ferr)(void *opaque, bool level), void *opaque);
+/* Told of every successful write to the IA32_APIC_BASE MSR (the machine
+ * moves or disables the local APIC device accordingly). */
+void cpu_set_apic_base_hook(struct cpu *cpu, void (*fn)(void *opaque, uint32_t value), void *opaque);
 /* Fits a math coprocessor (8087, 287 or 387) to an 8086, 286 or 386; the
  * 486 and later always have their FPU.  Call before running. */
 void cpu_set_fpu(struct cpu *cpu, bool present);

@@ -120,6 +120,7 @@ struct cpu_msrs {
     uint64_t mc[20];
     uint64_t p5_mc[2];
     uint64_t mcg_status, mcg_ctl, bios_sign;
+    uint64_t perf[4]; /* PERFCTR0/1, EVNTSEL0/1 */
     uint32_t apic_base;
 };
 
@@ -155,6 +156,8 @@ struct cpu {
     bool int_taken;       /* this instruction delivered an interrupt or exception */
     struct fpu fpu;
     struct cpu_msrs msr;
+    void (*apic_base_hook)(void *opaque, uint32_t value);
+    void *apic_base_opaque;
     uint64_t tsc_offset;
     struct { uint32_t base; uint16_t limit; } gdtr, idtr;
 

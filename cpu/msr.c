@@ -23,8 +23,16 @@
 #define MSR_MTRR_FIX4K 0x268  /* 0x268-0x26F */
 #define MSR_MTRR_DEF_TYPE 0x2FF
 #define MSR_MC0_CTL 0x400     /* 5 banks of CTL, STATUS, ADDR, MISC */
+#define MSR_PERFCTR0 0x0C1    /* and 0x0C2 */
+#define MSR_EVNTSEL0 0x186    /* and 0x187 */
 
 #define P6_MC_BANKS 5
+
+void cpu_set_apic_base_hook(struct cpu *c, void (*fn)(void *opaque, uint32_t value), void *opaque)
+{
+    c->apic_base_hook = fn;
+    c->apic_base_opaque = opaque;
+}
 
 void cpu_msr_reset(struct cpu *c)
 {
@@ -80,6 +88,14 @@ bool cpu_rdmsr(struct cpu *c, uint32_t msr, uint64_t *val)
         *val = m->mc[msr - MSR_MC0_CTL];
         return true;
     }
+    if (msr == MSR_PERFCTR0 || msr == MSR_PERFCTR0 + 1) {
+        *val = m->perf[msr - MSR_PERFCTR0];
+        return true;
+    }
+    if (msr == MSR_EVNTSEL0 || msr == MSR_EVNTSEL0 + 1) {
+        *val = m->perf[2 + msr - MSR_EVNTSEL0];
+        return true;
+    }
     switch (msr) {
     case MSR_PLATFORM_ID: *val = 0; return true;
     case MSR_APIC_BASE: *val = m->apic_base; return true;
@@ -127,9 +143,21 @@ bool cpu_wrmsr(struct cpu *c, uint32_t msr, uint64_t val)
         m->mc[msr - MSR_MC0_CTL] = val;
         return true;
     }
+    if (msr == MSR_PERFCTR0 || msr == MSR_PERFCTR0 + 1) {
+        /* The counters are 40 bits wide; they do not count here (no
+         * events are modelled), but they keep what is written. */
+        m->perf[msr - MSR_PERFCTR0] = val & 0xFFFFFFFFFFull;
+        return true;
+    }
+    if (msr == MSR_EVNTSEL0 || msr == MSR_EVNTSEL0 + 1) {
+        m->perf[2 + msr - MSR_EVNTSEL0] = val & 0xFFFFFFFFull;
+        return true;
+    }
     switch (msr) {
     case MSR_APIC_BASE:
         m->apic_base = (uint32_t)(val & 0xFFFFF900u);
+        if (c->apic_base_hook)
+            c->apic_base_hook(c->apic_base_opaque, m->apic_base);
         return true;
     case MSR_BIOS_SIGN: m->bios_sign = val; return true;
     case MSR_MCG_STATUS: m->mcg_status = val; return true;

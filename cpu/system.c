@@ -165,6 +165,9 @@ static void cpuid(struct cpu *c)
     case 1:
         a = mi->cpuid_sig;
         d = mi->cpuid_edx;
+        /* The APIC feature flag follows the APIC's global enable. */
+        if (!(c->msr.apic_base & (1u << 11)))
+            d &= ~(1u << 9);
         break;
     case 2: /* Pentium Pro: TLBs, 8 KiB L1 I and D, 256 KiB L2 */
         a = 0x03020101;

@@ -22,8 +22,8 @@ void mptable_config_default(struct mptable_config *cfg)
     cfg->ioapic_addr = 0xFEC00000u;
     cfg->ioapic_id = 1;
     cfg->ioapic_version = 0x11;
-    cfg->lapic_version = 0x14;
-    cfg->cpu_signature = 0x0611; /* family 6, model 1, stepping 1 */
+    cfg->lapic_version = 0x11; /* the P6 family's integrated APIC */
+    cfg->cpu_signature = 0x0619; /* family 6, model 1, stepping 9: what CPUID reports */
     cfg->pci = true;
     cfg->sci_irq = 9;
 }

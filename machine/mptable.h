@@ -22,7 +22,7 @@ struct mptable_config {
     uint32_t ioapic_addr;   /* 0xFEC00000 */
     uint8_t ioapic_id;      /* must differ from every local APIC ID */
     uint8_t ioapic_version; /* 0x11: 82093AA */
-    uint8_t lapic_version;  /* 0x11: P54C's, 0x14: P6 */
+    uint8_t lapic_version;  /* 0x11: the P6 family (0x10: P54C) */
     uint32_t cpu_signature; /* CPUID(1).EAX family/model/stepping */
     uint32_t cpu_features;  /* CPUID(1).EDX */
     bool pci;               /* a PCI bus 0 exists (then ISA is bus 1) */

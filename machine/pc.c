@@ -33,6 +33,41 @@ static void pic_intr(void *opaque, bool level)
     cpu_set_intr(m->cpu, level);
 }
 
+/* With an I/O APIC each ISA IRQ goes to the PIC and to an I/O APIC pin,
+ * the same number but IRQ0 on pin 2 (the override the tables describe). */
+static void isa_fanout(void *opaque, int irq, bool level)
+{
+    struct pc *pc = opaque;
+    pic_set_irq(&pc->pic, irq, level);
+    if (irq != 2)
+        ioapic_set_irq(&pc->ioapic, irq == 0 ? 2 : irq, level);
+}
+
+static void lapic_intr(void *opaque, bool level)
+{
+    struct machine *m = opaque;
+    cpu_set_intr(m->cpu, level);
+}
+
+static void lapic_nmi(void *opaque)
+{
+    struct machine *m = opaque;
+    cpu_set_nmi(m->cpu);
+}
+
+static void apic_base_changed(void *opaque, uint32_t value)
+{
+    struct machine *m = opaque;
+    lapic_set_base(&m->pc.lapic, value);
+}
+
+/* FERR# of the FPU (CR0.NE=0 error reporting) is IRQ13 on a PC. */
+static void fpu_ferr(void *opaque, bool level)
+{
+    struct pc *pc = opaque;
+    irq_set(&pc->isa_irq[13], level);
+}
+
 static void request_reset(void *opaque)
 {
     struct machine *m = opaque;
@@ -76,10 +111,30 @@ int pc_init(struct machine *m, int64_t rtc_epoch)
 
     if ((rc = pic_init(&pc->pic, bus)) < 0)
         return rc;
-    pic_set_output(&pc->pic, pic_intr, m);
-    cpu_set_intr_ack(m->cpu, pic_ack, &pc->pic);
-    for (int i = 0; i < 16; i++)
-        pc->isa_irq[i] = (struct irq_line){ pic_set_irq, &pc->pic, i };
+    pc->has_apic = cpu_model(m->cpu) == CPU_P6;
+    if (pc->has_apic) {
+        /* INTR always passes through the local APIC: its LINT0 carries
+         * the PIC (virtual wire) until the guest programs the APIC. */
+        if ((rc = lapic_init(&pc->lapic, bus, &m->clock)) < 0 ||
+            (rc = ioapic_init(&pc->ioapic, bus, 0xFEC00000u, 1)) < 0)
+            return rc;
+        lapic_set_intr_output(&pc->lapic, lapic_intr, m);
+        lapic_set_nmi_output(&pc->lapic, lapic_nmi, m);
+        lapic_set_extint_ack(&pc->lapic, pic_ack, &pc->pic);
+        lapic_set_eoi_output(&pc->lapic, ioapic_eoi, &pc->ioapic);
+        ioapic_set_output(&pc->ioapic, lapic_message, &pc->lapic);
+        pic_set_output(&pc->pic, lapic_pic_intr, &pc->lapic);
+        cpu_set_intr_ack(m->cpu, lapic_ack, &pc->lapic);
+        cpu_set_apic_base_hook(m->cpu, apic_base_changed, m);
+        for (int i = 0; i < 16; i++)
+            pc->isa_irq[i] = (struct irq_line){ isa_fanout, pc, i };
+    } else {
+        pic_set_output(&pc->pic, pic_intr, m);
+        cpu_set_intr_ack(m->cpu, pic_ack, &pc->pic);
+        for (int i = 0; i < 16; i++)
+            pc->isa_irq[i] = (struct irq_line){ pic_set_irq, &pc->pic, i };
+    }
+    cpu_set_ferr(m->cpu, fpu_ferr, pc);
 
     if ((rc = pit_init(&pc->pit, bus, &m->clock, &pc->isa_irq[0])) < 0)
         return rc;
@@ -147,6 +202,8 @@ uint32_t pc_firmware_tables(struct machine *m)
     cpu_get_state(m->cpu, &st);
     mcfg.pci = true;
     mcfg.sci_irq = PC_SCI_IRQ;
+    mcfg.lapic_version = 0x11; /* the P6 family's integrated APIC */
+    mcfg.cpu_signature = 0x0619;
     if (mptable_build(&m->bus, 0xF0100, base + 0x8000, &mcfg) < 0)
         return 0;
     return base;
@@ -167,4 +224,8 @@ void pc_reset(struct machine *m)
     piix_reset(&pc->piix);
     cpu_set_intr(m->cpu, false);
     cpu_reset(m->cpu);
+    if (pc->has_apic) {
+        lapic_reset(&pc->lapic);
+        ioapic_reset(&pc->ioapic);
+    }
 }

@@ -10,6 +10,8 @@
 #include "devices/debugexit.h"
 #include "devices/i440fx.h"
 #include "devices/i8042.h"
+#include "devices/ioapic.h"
+#include "devices/lapic.h"
 #include "devices/pci.h"
 #include "devices/pic.h"
 #include "devices/piix.h"
@@ -47,7 +49,11 @@ struct pc {
     struct pci_bus pci;
     struct i440fx host;
     struct piix piix;
-    struct irq_line isa_irq[16];
+    /* The P6's local APIC and the board's I/O APIC (p6 model only). */
+    bool has_apic;
+    struct lapic lapic;
+    struct ioapic ioapic;
+    struct irq_line isa_irq[16]; /* what ISA devices drive: PIC (and I/O APIC) inputs */
     bool reset_pending;
 };
 

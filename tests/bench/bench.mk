@@ -4,7 +4,7 @@
 #                    times, checking its checksum every run, and prints the
 #                    median guest MIPS
 #   make check       check-hello, check-bench-quick: exact-output runs
-#   make run         run-demo: runs the benchmark once with --stats
+#   make bench-demo  runs the benchmark once with --stats
 #
 # bench.asm's work is BENCH_ITER iterations of about 143 instructions each
 # (429 million at the default); tests/bench/bench_ref.c computes the checksum
@@ -56,7 +56,7 @@ $(BENCH_DIR)/bench.insns: $(BENCH_DIR)/bench_ref $(BENCH_STAMP)
 $(BENCH_DIR)/bench-quick.insns: $(BENCH_DIR)/bench_ref
 	$(BENCH_DIR)/bench_ref --count $(BENCH_ITER_QUICK) > $@
 
-.PHONY: bench-images bench-cpu-loop check-hello check-bench-quick run-demo
+.PHONY: bench-images bench-cpu-loop check-hello check-bench-quick bench-demo
 bench-images: $(BENCH_DIR)/bench.bin $(BENCH_DIR)/bench-quick.bin $(BENCH_DIR)/hello.bin
 
 BENCHES += bench-cpu-loop
@@ -84,12 +84,12 @@ check-bench-quick: popek $(BENCH_DIR)/bench-quick.bin $(BENCH_DIR)/bench-quick.e
 		sh tests/bench/check.sh "bench quick, slices of 997" \
 		$(BENCH_DIR)/bench-quick.expected ./popek --slice 997 --bios $(BENCH_DIR)/bench-quick.bin
 
-# A demonstration until the PC exists: the benchmark guest, once.
-run-demo: popek $(BENCH_DIR)/bench.bin $(BENCH_DIR)/bench.expected
+# The benchmark guest once, with --stats (make bench-demo).
+bench-demo: popek $(BENCH_DIR)/bench.bin $(BENCH_DIR)/bench.expected
 	./popek --bios $(BENCH_DIR)/bench.bin --stats | tee $(BENCH_DIR)/demo.out
 	@if cmp -s $(BENCH_DIR)/demo.out $(BENCH_DIR)/bench.expected; then \
-		echo "run-demo: checksum matches the reference"; \
+		echo "bench-demo: checksum matches the reference"; \
 	else \
-		echo "run-demo: WRONG checksum, the reference says $$(cat $(BENCH_DIR)/bench.expected)"; \
+		echo "bench-demo: WRONG checksum, the reference says $$(cat $(BENCH_DIR)/bench.expected)"; \
 		exit 1; \
 	fi

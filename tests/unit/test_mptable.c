@@ -157,8 +157,8 @@ Test(mptable, one_cpu_pc)
     cr_assert(eq(uint, m.cpus, 1));
     cr_assert(eq(u8, m.cpu_id[0], 0));
     cr_assert(eq(u8, m.cpu_flags[0], 3), "enabled, bootstrap processor");
-    cr_assert(eq(u8, m.cpu_ver[0], 0x14));
-    cr_assert(eq(u32, m.cpu_sig[0], 0x0611));
+    cr_assert(eq(u8, m.cpu_ver[0], 0x11));
+    cr_assert(eq(u32, m.cpu_sig[0], 0x0619));
     cr_assert(eq(uint, m.buses, 2));
     cr_assert(eq(str, m.bus_type[0], "PCI   "));
     cr_assert(eq(u8, m.bus_id[0], 0));

@@ -1,0 +1,44 @@
+# The default guest: Debian's 32-bit Linux kernel with a busybox initramfs.
+#   make run          boots it with a shell on the terminal ('poweroff' ends it)
+#   make linux-check  boots it with an init that checks the machine from
+#                     inside and powers off (part of make check)
+# The kernel and busybox come from Debian's archive (tests/linux/fetch.sh)
+# and are cached in $(LINUX_DIR).
+
+LINUX_DIR    := $(BUILD)/linux
+LINUX_MEM    ?= 128M
+LINUX_APPEND := console=ttyS0,115200 quiet
+LINUX_TIMEOUT ?= 900
+
+$(LINUX_DIR)/vmlinuz $(LINUX_DIR)/busybox:
+	@sh tests/linux/fetch.sh $(LINUX_DIR)
+
+# A file with known contents for the in-guest md5sum check (deterministic).
+$(LINUX_DIR)/test.bin:
+	@mkdir -p $(@D)
+	python3 -c "import random,sys; random.seed(20261121); sys.stdout.buffer.write(bytes(random.getrandbits(8) for _ in range(65536)))" > $@
+
+$(LINUX_DIR)/test.md5: $(LINUX_DIR)/test.bin
+	md5sum $< | cut -d' ' -f1 > $@
+
+$(LINUX_DIR)/initrd-check.gz: tests/linux/init-check tests/linux/mkinitramfs.py $(LINUX_DIR)/busybox \
+		$(LINUX_DIR)/test.bin $(LINUX_DIR)/test.md5
+	python3 tests/linux/mkinitramfs.py $(LINUX_DIR)/busybox tests/linux/init-check $@ \
+		data/test.bin=$(LINUX_DIR)/test.bin data/test.md5=$(LINUX_DIR)/test.md5
+
+$(LINUX_DIR)/initrd-shell.gz: tests/linux/init-shell tests/linux/mkinitramfs.py $(LINUX_DIR)/busybox
+	python3 tests/linux/mkinitramfs.py $(LINUX_DIR)/busybox tests/linux/init-shell $@
+
+.PHONY: linux-check run-demo bench-linux-boot
+CHECKS += linux-check
+linux-check: popek $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/initrd-check.gz
+	@sh tests/linux/check.sh ./popek $(LINUX_DIR) "$(LINUX_MEM)" "$(LINUX_APPEND)" $(LINUX_TIMEOUT)
+
+BENCHES += bench-linux-boot
+bench-linux-boot: popek $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/initrd-check.gz
+	@sh tests/linux/check.sh ./popek $(LINUX_DIR) "$(LINUX_MEM)" "$(LINUX_APPEND)" $(LINUX_TIMEOUT) bench
+
+# make run: the shell guest on this terminal.
+run-demo: popek $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/initrd-shell.gz
+	./popek --kernel $(LINUX_DIR)/vmlinuz --initrd $(LINUX_DIR)/initrd-shell.gz -m $(LINUX_MEM) \
+		--append "$(LINUX_APPEND)"
