@@ -26,8 +26,10 @@ $(LINUX_DIR)/initrd-check.gz: tests/linux/init-check tests/linux/mkinitramfs.py 
 	python3 tests/linux/mkinitramfs.py $(LINUX_DIR)/busybox tests/linux/init-check $@ \
 		data/test.bin=$(LINUX_DIR)/test.bin data/test.md5=$(LINUX_DIR)/test.md5
 
-$(LINUX_DIR)/initrd-shell.gz: tests/linux/init-shell tests/linux/mkinitramfs.py $(LINUX_DIR)/busybox
-	python3 tests/linux/mkinitramfs.py $(LINUX_DIR)/busybox tests/linux/init-shell $@
+$(LINUX_DIR)/initrd-shell.gz: tests/linux/inittab tests/linux/rcS tests/linux/profile tests/linux/mkinitramfs.py \
+		$(LINUX_DIR)/busybox
+	python3 tests/linux/mkinitramfs.py $(LINUX_DIR)/busybox busybox $@ \
+		etc/inittab=tests/linux/inittab etc/rcS=tests/linux/rcS etc/profile=tests/linux/profile
 
 .PHONY: linux-check run-demo bench-linux-boot
 CHECKS += linux-check

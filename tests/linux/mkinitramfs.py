@@ -3,8 +3,10 @@
 static busybox and an init script, written directly so that device nodes
 (/dev/console) need no root privileges.
 
-usage: mkinitramfs.py BUSYBOX INIT OUTPUT [NAME=FILE ...]
-NAME=FILE adds FILE to the archive at /NAME (e.g. data/test.bin=...)."""
+usage: mkinitramfs.py BUSYBOX INIT OUTPUT [NAME=FILE ...] [NAME->TARGET ...]
+INIT is a script to run as /init, or "busybox" for busybox's own init.
+NAME=FILE adds FILE to the archive at /NAME (e.g. data/test.bin=...);
+NAME->TARGET adds a symbolic link.  Files under etc/ keep execute bits."""
 import gzip
 import os
 import stat
@@ -57,12 +59,20 @@ def main(argv):
     with open(busybox, "rb") as f:
         c.file("bin/busybox", f.read(), 0o755)
     c.symlink("bin/sh", "busybox")
-    with open(init, "rb") as f:
-        c.file("init", f.read(), 0o755)
+    if init == "busybox":
+        c.symlink("init", "bin/busybox")
+    else:
+        with open(init, "rb") as f:
+            c.file("init", f.read(), 0o755)
     for extra in argv[4:]:
+        if "->" in extra:
+            name, target = extra.split("->", 1)
+            c.symlink(name, target)
+            continue
         name, path = extra.split("=", 1)
         with open(path, "rb") as f:
-            c.file(name, f.read())
+            perm = 0o755 if os.access(path, os.X_OK) else 0o644
+            c.file(name, f.read(), perm)
     data = c.finish()
     with open(output, "wb") as f:
         f.write(gzip.compress(data, mtime=0))
