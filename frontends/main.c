@@ -2,8 +2,11 @@
  * machine, loads the firmware, runs it to the end and maps the way the run
  * ended to an exit status (see options.h and `popek --help`).  Its whole
  * state is one struct frontend owned by main(). */
+#define _XOPEN_SOURCE 600 /* posix_openpt, grantpt, unlockpt, ptsname */
 #include <unistd.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <termios.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +26,7 @@ struct frontend {
     uint64_t executed;
     double seconds;
     struct terminal term; /* COM1 on the user's terminal (--serial stdio) */
+    int serial_pty;       /* --serial pty: the master side, or -1 */
     FILE *serial_file;    /* --serial file:PATH */
 };
 
@@ -70,7 +74,13 @@ static void print_stats(const struct frontend *fe)
             fe->seconds, mips);
 }
 
-/* Connects COM1 to what --serial names: the terminal, a file or nothing. */
+static void pty_poll(void *opaque)
+{
+    struct frontend *fe = opaque;
+    chardev_poll(&fe->machine.pc.serial_cd[0]);
+}
+
+/* Connects COM1 to what --serial names: the terminal, a pty, a file or nothing. */
 static int setup_serial(struct frontend *fe)
 {
     const char *dev = fe->opt.serial ? fe->opt.serial : fe->opt.kernel ? "stdio" : "null";
@@ -81,6 +91,28 @@ static int setup_serial(struct frontend *fe)
         chardev_init_fd(cd, -1, STDOUT_FILENO);
         terminal_open(&fe->term, STDIN_FILENO, STDOUT_FILENO, cd, &fe->machine);
         fe->machine.host = (struct machine_host_hooks){ terminal_poll, terminal_idle, &fe->term };
+    } else if (!strcmp(dev, "pty")) {
+        int master = posix_openpt(O_RDWR | O_NOCTTY);
+        if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0) {
+            fprintf(stderr, "popek: cannot create a pseudo-terminal: %s\n", strerror(errno));
+            if (master >= 0)
+                close(master);
+            return -1;
+        }
+        /* The guest's side must not echo or translate what passes. */
+        struct termios tio;
+        int slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+        if (slave >= 0 && tcgetattr(slave, &tio) == 0) {
+            cfmakeraw(&tio);
+            tcsetattr(slave, TCSANOW, &tio);
+        }
+        if (slave >= 0)
+            close(slave);
+        fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
+        fprintf(stderr, "popek: COM1 is on %s\n", ptsname(master));
+        fe->serial_pty = master;
+        chardev_init_fd(cd, master, master);
+        fe->machine.host = (struct machine_host_hooks){ pty_poll, NULL, fe };
     } else if (!strncmp(dev, "file:", 5)) {
         fe->serial_file = fopen(dev + 5, "wb");
         if (!fe->serial_file) {
@@ -106,6 +138,8 @@ static int frontend_run(struct frontend *fe)
     if (fe->opt.slice)
         cfg.slice = fe->opt.slice;
     cfg.fpu = fe->opt.fpu;
+    cfg.rtc_fixed = fe->opt.rtc_fixed;
+    cfg.rtc_epoch = fe->opt.rtc_base;
 
     int rc = machine_init(&fe->machine, &cfg);
     if (rc < 0) {
@@ -134,7 +168,14 @@ static int frontend_run(struct frontend *fe)
     int status;
     switch (why) {
     case CPU_EXIT_HALT:
-        status = POPEK_EXIT_OK;
+        if (fe->opt.kernel) {
+            /* A kernel that halts for good (a panic, "halt") has not powered
+             * the machine off; a firmware image halting is how test ROMs end. */
+            fprintf(stderr, "popek: the guest halted with interrupts disabled (not a power-off)\n");
+            status = POPEK_EXIT_HALTED;
+        } else {
+            status = POPEK_EXIT_OK;
+        }
         break;
     case CPU_EXIT_SHUTDOWN:
         fprintf(stderr, "popek: the guest shut the CPU down (triple fault)\n");
@@ -157,6 +198,8 @@ static int frontend_run(struct frontend *fe)
     terminal_close(&fe->term);
     if (fe->serial_file)
         fclose(fe->serial_file);
+    if (fe->serial_pty > 0)
+        close(fe->serial_pty);
     close_trace(fe);
     if (fe->opt.stats)
         print_stats(fe);

@@ -14,6 +14,7 @@ enum {
     OPT_INITRD,
     OPT_APPEND,
     OPT_SERIAL,
+    OPT_RTC_BASE,
     OPT_CPU,
     OPT_TRACE,
     OPT_STATS,
@@ -28,6 +29,7 @@ static const struct option long_options[] = {
     {"initrd", required_argument, NULL, OPT_INITRD},
     {"append", required_argument, NULL, OPT_APPEND},
     {"serial", required_argument, NULL, OPT_SERIAL},
+    {"rtc-base", required_argument, NULL, OPT_RTC_BASE},
     {"cpu", required_argument, NULL, OPT_CPU},
     {"memory", required_argument, NULL, 'm'},
     {"trace", required_argument, NULL, OPT_TRACE},
@@ -66,8 +68,11 @@ void options_usage(FILE *f, const char *prog)
             "                     as 'file args,file args'\n"
             "  --append CMDLINE   the kernel command line\n"
             "  --serial DEV       where COM1 goes: stdio (the terminal, raw; Ctrl-A x quits,\n"
-            "                     Ctrl-A c is the monitor), null, or file:PATH\n"
+            "                     Ctrl-A c is the monitor), pty (a pseudo-terminal whose\n"
+            "                     name is printed), null, or file:PATH\n"
             "                     (default: stdio when booting a kernel, else null)\n"
+            "  --rtc-base SECONDS start the RTC at this time (seconds since 1970, UTC)\n"
+            "                     instead of the host's time, for reproducible runs\n"
             "  --cpu MODEL        CPU model: 8086, 286, 386, 486, pentium or p6\n"
             "                     (default p6)\n"
             "  -m, --memory SIZE  guest RAM: a number with a K, M or G suffix, e.g. 640K,\n"
@@ -83,9 +88,11 @@ void options_usage(FILE *f, const char *prog)
             "  -h, --help         print this help and exit\n"
             "      --version      print the version and exit\n"
             "\n"
-            "Exit status: 0 the guest halted; 1 bad arguments or the machine could not\n"
-            "be set up; 2 emulator error (the CPU state is dumped to standard error);\n"
-            "3 the guest shut the CPU down (triple fault).\n",
+            "Exit status: 0 the firmware halted, or the guest powered off (ACPI S5); the\n"
+            "status a test kernel wrote to port 0xF4 (isa-debug-exit style); 1 bad\n"
+            "arguments or the machine could not be set up; 2 emulator error (the CPU\n"
+            "state is dumped to standard error); 3 the guest shut the CPU down (triple\n"
+            "fault); 4 a booted kernel halted with interrupts off (not a power-off).\n",
             prog, prog);
 }
 
@@ -168,8 +175,9 @@ enum opt_result options_parse(struct options *o, int argc, char **argv, FILE *ou
             o->append = optarg;
             break;
         case OPT_SERIAL:
-            if (strcmp(optarg, "stdio") && strcmp(optarg, "null") && strncmp(optarg, "file:", 5)) {
-                fprintf(err, "popek: --serial wants stdio, null or file:PATH, not '%s'\n", optarg);
+            if (strcmp(optarg, "stdio") && strcmp(optarg, "null") && strcmp(optarg, "pty") &&
+                strncmp(optarg, "file:", 5)) {
+                fprintf(err, "popek: --serial wants stdio, pty, null or file:PATH, not '%s'\n", optarg);
                 return OPT_ERROR;
             }
             o->serial = optarg;
@@ -191,6 +199,18 @@ enum opt_result options_parse(struct options *o, int argc, char **argv, FILE *ou
         case OPT_STATS:
             o->stats = true;
             break;
+        case OPT_RTC_BASE: {
+            char *end;
+            errno = 0;
+            long long v = strtoll(optarg, &end, 10);
+            if (errno || *end || end == optarg) {
+                fprintf(err, "popek: --rtc-base wants seconds since 1970, not '%s'\n", optarg);
+                return OPT_ERROR;
+            }
+            o->rtc_fixed = true;
+            o->rtc_base = v;
+            break;
+        }
         case OPT_FPU:
             o->fpu = true;
             break;

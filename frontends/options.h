@@ -21,6 +21,7 @@ enum popek_status {
     POPEK_EXIT_USAGE = 1,    /* bad arguments, or the machine could not be set up */
     POPEK_EXIT_ERROR = 2,    /* the emulator hit an internal error while running */
     POPEK_EXIT_SHUTDOWN = 3, /* the guest shut the CPU down (triple fault) */
+    POPEK_EXIT_HALTED = 4,   /* a booted kernel halted with interrupts off: not a power-off */
 };
 
 /* Limits of -m/--memory: whole 4 KiB pages, below the 3.75 GiB the bus maps. */
@@ -32,7 +33,9 @@ struct options {
     const char *kernel;    /* --kernel FILE: bzImage or multiboot kernel, booted directly */
     const char *initrd;    /* --initrd FILE (multiboot: "file args,file args") */
     const char *append;    /* --append CMDLINE */
-    const char *serial;    /* --serial stdio|null|file:PATH (COM1); NULL: stdio with --kernel */
+    const char *serial;    /* --serial stdio|null|pty|file:PATH (COM1); NULL: stdio with --kernel */
+    bool rtc_fixed;        /* --rtc-base SECONDS: the RTC starts there, not at the host's time */
+    int64_t rtc_base;
     enum cpu_model model;  /* --cpu MODEL */
     uint32_t ram_size;     /* -m/--memory SIZE, in bytes */
     const char *trace;     /* --trace FILE ("-" is stdout); NULL: off */
