@@ -187,7 +187,10 @@ static int frontend_run(struct frontend *fe)
         status = POPEK_EXIT_ERROR;
         break;
     case CPU_EXIT_STOP:
-        /* A device ended the run: the exit port, or an ACPI power-off. */
+        /* A device ended the run: the exit port, an ACPI power-off, or a
+         * reset of a directly booted kernel. */
+        if (fe->machine.rebooted)
+            fprintf(stderr, "popek: the guest rebooted; with --kernel there is no firmware to restart, so the run ends\n");
         status = fe->machine.exit_status;
         break;
     default:

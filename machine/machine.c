@@ -102,6 +102,8 @@ int machine_load_bios_image(struct machine *m, const uint8_t *image, size_t len)
     if (rc == 0 && m->cfg.model == CPU_286)
         rc = bus_map_rom(&m->bus, (uint32_t)(0x1000000 - len), image, len);
     if (rc == 0)
+        m->firmware = true;
+    if (rc == 0)
         cpu_reset(m->cpu);
     return rc;
 }
@@ -189,9 +191,17 @@ enum cpu_exit machine_run(struct machine *m, uint64_t *executed)
         if (m->host.poll)
             m->host.poll(m->host.opaque);
         if (m->pc.reset_pending) {
-            /* A reset the guest asked for (0xCF9, the 8042, port 0x92). */
-            pc_reset(m);
-            continue;
+            /* A reset the guest asked for (0xCF9, the 8042, port 0x92):
+             * firmware starts again; a directly booted kernel has nothing
+             * to restart from, so the run ends. */
+            if (m->firmware) {
+                pc_reset(m);
+                continue;
+            }
+            m->rebooted = true;
+            m->exit_status = 0;
+            why = CPU_EXIT_STOP;
+            break;
         }
         if (m->stop) {
             why = CPU_EXIT_STOP;

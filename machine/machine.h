@@ -45,6 +45,8 @@ struct machine {
     struct pc pc;
     uint64_t clock_icount; /* CPU instruction count the clock has caught up with */
     uint64_t run_deadline; /* the deadline the current CPU slice runs to */
+    bool firmware;    /* a firmware image is mapped: a reset restarts it */
+    bool rebooted;    /* the run ended because the guest reset the machine */
     bool stop;        /* a device asked the run to end (exit port, power-off) */
     int exit_status;  /* the status it asked for */
 };
