@@ -39,6 +39,23 @@ static void commit_stack(struct cpu *c, const struct stackw *st)
         set_r16(c, R_ESP, (uint16_t)st->esp);
 }
 
+/* The end of a far JMP/CALL that stays at the current privilege level:
+ * push the return address for a CALL, then load CS and the new EIP. */
+static void same_level_transfer(struct cpu *c, struct desc *d, struct cpu_seg *seg, uint32_t eip, bool call,
+                                unsigned bytes)
+{
+    if (call) {
+        struct stackw st = cur_stack(c);
+        cpu_stack_push(c, &st, c->seg[S_CS].sel, bytes);
+        cpu_stack_push(c, &st, c->next_eip, bytes);
+        commit_stack(c, &st);
+    }
+    cpu_set_accessed(c, d);
+    seg->attr |= SA_ACCESSED;
+    cpu_set_cs(c, seg, c->cpl);
+    c->next_eip = eip;
+}
+
 /* Reads a code-segment descriptor for a far transfer; #GP(0) for null,
  * #GP(sel) outside the table. */
 static void read_target(struct cpu *c, uint16_t sel, struct desc *d, struct cpu_seg *seg)
@@ -79,16 +96,7 @@ static void pm_far(struct cpu *c, uint16_t sel, uint32_t off, bool o32, bool cal
             off &= 0xFFFF;
         if (off > seg.limit)
             cpu_fault(c, EXC_GP, 0);
-        if (call) {
-            struct stackw st = cur_stack(c);
-            cpu_stack_push(c, &st, c->seg[S_CS].sel, bytes);
-            cpu_stack_push(c, &st, c->next_eip, bytes);
-            commit_stack(c, &st);
-        }
-        cpu_set_accessed(c, &d);
-        seg.attr |= SA_ACCESSED;
-        cpu_set_cs(c, &seg, c->cpl);
-        c->next_eip = off;
+        same_level_transfer(c, &d, &seg, off, call, bytes);
         return;
     }
     unsigned type = seg.attr & SA_TYPE;
@@ -165,16 +173,7 @@ static void pm_far(struct cpu *c, uint16_t sel, uint32_t off, bool o32, bool cal
         c->next_eip = gate32 ? toff : toff & 0xFFFF;
         return;
     }
-    if (call) {
-        struct stackw st = cur_stack(c);
-        cpu_stack_push(c, &st, c->seg[S_CS].sel, gbytes);
-        cpu_stack_push(c, &st, c->next_eip, gbytes);
-        commit_stack(c, &st);
-    }
-    cpu_set_accessed(c, &td);
-    tseg.attr |= SA_ACCESSED;
-    cpu_set_cs(c, &tseg, c->cpl);
-    c->next_eip = gate32 ? toff : toff & 0xFFFF;
+    same_level_transfer(c, &td, &tseg, gate32 ? toff : toff & 0xFFFF, call, gbytes);
 }
 
 static void far_transfer(struct cpu *c, uint16_t sel, uint32_t off, bool o32, bool call)

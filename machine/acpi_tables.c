@@ -1,6 +1,7 @@
 /* ACPI 1.0b table builder (see acpi_tables.h).  Section numbers are those
  * of the ACPI Specification 1.0b. */
 #include "machine/acpi_tables.h"
+#include "machine/fwtable.h"
 
 #include <errno.h>
 #include <string.h>
@@ -29,25 +30,6 @@ void acpi_config_default(struct acpi_config *cfg)
     cfg->ioapic_id = 1;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, (uint16_t)v);
-    put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static uint8_t checksum(const uint8_t *p, size_t len)
-{
-    uint8_t sum = 0;
-    for (size_t i = 0; i < len; i++)
-        sum = (uint8_t)(sum + p[i]);
-    return (uint8_t)-sum;
-}
 
 /* The common header (5.2.5); the checksum is filled by finish(). */
 static void header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)

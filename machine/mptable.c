@@ -1,6 +1,7 @@
 /* MultiProcessor Specification 1.4 tables (see mptable.h).  Section
  * numbers are those of the MP specification. */
 #include "machine/mptable.h"
+#include "machine/fwtable.h"
 
 #include <errno.h>
 #include <string.h>
@@ -28,25 +29,6 @@ void mptable_config_default(struct mptable_config *cfg)
     cfg->sci_irq = 9;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, (uint16_t)v);
-    put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static uint8_t checksum(const uint8_t *p, size_t len)
-{
-    uint8_t sum = 0;
-    for (size_t i = 0; i < len; i++)
-        sum = (uint8_t)(sum + p[i]);
-    return (uint8_t)-sum;
-}
 
 /* An I/O (type 3) or local (type 4) interrupt assignment entry (4.3.4,
  * 4.3.5): flags bits 1:0 polarity, 3:2 trigger mode (00: conforms to the

@@ -8,16 +8,17 @@ printf 'first line of module one\nsecond line\n' > "$dir/mod1.txt"
 printf 'module two contents\n' > "$dir/mod2.txt"
 out=$("$popek" --kernel "$dir/mbtest.elf" --append "hello world" \
       --initrd "$dir/mod1.txt alpha beta,$dir/mod2.txt gamma" 2>&1)
+rc=$?
 want="multiboot magic ok
 cmdline: $dir/mbtest.elf hello world
 modules: 2
 module: $dir/mod1.txt alpha beta | first line of module one
 module: $dir/mod2.txt gamma | module two contents
 end"
-if [ "$out" = "$want" ]; then
+if [ "$out" = "$want" ] && [ $rc -eq 1 ]; then
     echo "check: multiboot kernel with two modules and a command line: ok"
 else
-    echo "check: multiboot kernel: FAILED"
+    echo "check: multiboot kernel: FAILED (exit status $rc, want 1 from the exit port)"
     echo "--- want"; echo "$want"; echo "--- got"; echo "$out"
     fail=1
 fi

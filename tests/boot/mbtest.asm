@@ -1,7 +1,8 @@
 ; A multiboot (version 1) ELF kernel for the boot tests: it prints, on the
 ; 0xE9 debug console, the magic it was given, its command line, and each
-; module's command line and first line of contents, then halts.  The test
-; (boot.mk) compares that output with what it passed to popek.
+; module's command line and first line of contents, then ends through the
+; isa-debug-exit port 0xF4 (status (0 << 1) | 1 = 1).  The test (boot.mk)
+; compares that output and status with what it passed to popek.
 
         bits 32
         section .multiboot
@@ -73,6 +74,8 @@ _start:
 .done:
         mov esi, msg_end
         call puts
+        xor eax, eax
+        out 0xF4, al                    ; exit with status 1
         cli
         hlt
 
