@@ -154,12 +154,7 @@ void acpi_pm_map(struct acpi_pm *pm, uint16_t base, bool enable)
 {
     base &= (uint16_t)~(ACPI_PM_LEN - 1);
     if (pm->mapped && (!enable || base != pm->base)) {
-        /* The bus has no unregister call: give back the slots still ours. */
-        for (unsigned i = 0; i < ACPI_PM_LEN; i++) {
-            struct bus_io_slot *s = &pm->bus->io[(uint16_t)(pm->base + i)];
-            if (s->ops == &pm_ops && s->opaque == pm)
-                *s = (struct bus_io_slot){ 0 };
-        }
+        bus_io_unregister(pm->bus, pm->base, ACPI_PM_LEN, &pm_ops, pm);
         pm->mapped = false;
     }
     if (enable && !pm->mapped && base != 0) {

@@ -116,8 +116,8 @@ int frontend_boot_kernel(struct machine *m, const char *kernel, const char *init
             char *cmd = malloc(clen);
             if (cmd) {
                 snprintf(cmd, clen, "%s%s%s", kernel, append ? " " : "", append ? append : "");
-                pc_firmware_tables(m);
-                rc = multiboot_boot(m, img, len, cmd, mods, nmods);
+                uint32_t tables = pc_firmware_tables(m);
+                rc = multiboot_boot(m, img, len, cmd, mods, nmods, tables);
                 free(cmd);
             } else {
                 rc = -ENOMEM;

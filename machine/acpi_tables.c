@@ -240,7 +240,7 @@ static uint32_t build_fadt(uint8_t *t, const struct acpi_config *cfg, uint32_t f
     header(t, "FACP", FADT_LEN, 1);
     put32(t + 36, facs);        /* FIRMWARE_CTRL */
     put32(t + 40, dsdt);        /* DSDT */
-    t[44] = 1;                  /* INT_MODEL: multiple APIC (the MADT) */
+    t[44] = cfg->no_apic ? 0 : 1; /* INT_MODEL: dual PIC, or multiple APIC (the MADT) */
     put16(t + 46, cfg->sci_irq); /* SCI_INT */
     put32(t + 48, 0);           /* SMI_CMD: none, the system is always in ACPI mode */
     t[52] = t[53] = 0;          /* ACPI_ENABLE, ACPI_DISABLE */
@@ -363,14 +363,17 @@ int acpi_build_tables(struct bus *bus, uint32_t rsdp_addr, uint32_t tables_addr,
     uint32_t fadt = off;
     off = align(off + build_fadt(buf + off, cfg, tables_addr + facs, tables_addr + dsdt), 16);
     uint32_t madt = off;
-    off = align(off + build_madt(buf + off, cfg), 16);
+    if (!cfg->no_apic)
+        off = align(off + build_madt(buf + off, cfg), 16);
     uint32_t rsdt = off;
     uint8_t *t = buf + rsdt;            /* RSDT (5.2.7): the FADT and the MADT */
+    uint32_t nent = cfg->no_apic ? 1 : 2;
     put32(t + HDR_LEN, tables_addr + fadt);
-    put32(t + HDR_LEN + 4, tables_addr + madt);
-    header(t, "RSDT", HDR_LEN + 8, 1);
-    finish(t, HDR_LEN + 8);
-    off += HDR_LEN + 8;
+    if (!cfg->no_apic)
+        put32(t + HDR_LEN + 4, tables_addr + madt);
+    header(t, "RSDT", HDR_LEN + 4 * nent, 1);
+    finish(t, HDR_LEN + 4 * nent);
+    off += HDR_LEN + 4 * nent;
 
     uint8_t rsdp[ACPI_RSDP_LEN];        /* RSDP (5.2.4), revision 0 */
     memcpy(rsdp, "RSD PTR ", 8);

@@ -27,6 +27,7 @@ struct acpi_config {
     uint32_t lapic_addr;  /* 0xFEE00000 */
     uint32_t ioapic_addr; /* 0xFEC00000 */
     uint8_t ioapic_id;    /* must differ from every local APIC ID */
+    bool no_apic;         /* a machine without APICs: no MADT, PIC interrupt model */
 };
 
 /* The PC's values: PM block at ACPI_PM_DEFAULT_BASE, SCI 9, 24-bit timer,

@@ -209,6 +209,11 @@ enum cpu_exit machine_run(struct machine *m, uint64_t *executed)
         }
         if (why == CPU_EXIT_BUDGET || why == CPU_EXIT_STOP)
             continue;
+        if (why == CPU_EXIT_SHUTDOWN && m->firmware) {
+            /* A triple fault: the board resets and the firmware starts again. */
+            pc_reset(m);
+            continue;
+        }
         if (why == CPU_EXIT_HALT) {
             /* Halted with interrupts enabled: nothing happens until the next
              * timer fires, so skip the idle time.  With interrupts off (or

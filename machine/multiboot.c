@@ -149,8 +149,10 @@ static int load_kludge(struct machine *m, const uint8_t *img, size_t len, uint32
 }
 
 int multiboot_boot(struct machine *m, const uint8_t *img, size_t len, const char *cmdline,
-                   const struct multiboot_module *mods, unsigned nmods)
+                   const struct multiboot_module *mods, unsigned nmods, uint32_t tables_base)
 {
+    if (tables_base == 0 || tables_base > m->bus.ram_size)
+        tables_base = m->bus.ram_size;
     uint32_t hoff;
     if (multiboot_find_header(img, len, &hoff) < 0) {
         fprintf(stderr, "popek: no multiboot header in the first 8 KiB of the kernel\n");
@@ -185,7 +187,7 @@ int multiboot_boot(struct machine *m, const uint8_t *img, size_t len, const char
     size_t need = strlen(name) + 1 + (cmdline ? strlen(cmdline) + 1 : 0);
     for (unsigned i = 0; i < nmods; i++)
         need += (mods[i].string ? strlen(mods[i].string) : 0) + 1;
-    if (next_string + need + 16 * nmods + 24 * 4 > INFO_END) {
+    if (next_string + need + 16 * nmods + 24 * 5 > INFO_END) {
         fprintf(stderr, "popek: multiboot: the command lines and modules take too much room\n");
         return -EINVAL;
     }
@@ -228,13 +230,18 @@ int multiboot_boot(struct machine *m, const uint8_t *img, size_t len, const char
     }
 
     /* The memory map: entries of size 20 preceded by their size field. */
-    static const struct { uint64_t base, len; uint32_t type; } areas[] = {
-        { 0, 0x9FC00, 1 }, { 0x9FC00, 0x400, 2 }, { 0xE0000, 0x20000, 2 }, { 0x100000, 0, 1 },
+    /* RAM above 1 MiB is usable up to the firmware tables, which are ACPI
+     * memory (type 3). */
+    const struct { uint64_t base, len; uint32_t type; } areas[5] = {
+        { 0, 0x9FC00, 1 }, { 0x9FC00, 0x400, 2 }, { 0xE0000, 0x20000, 2 },
+        { 0x100000, (uint64_t)tables_base - 0x100000, 1 },
+        { tables_base, (uint64_t)m->bus.ram_size - tables_base, 3 },
     };
+    unsigned nareas = tables_base < m->bus.ram_size ? 5 : 4;
     uint32_t mmap = mod_table + 16 * nmods;
-    for (unsigned i = 0; i < 4; i++) {
+    for (unsigned i = 0; i < nareas; i++) {
         uint8_t ent[24];
-        uint64_t alen = i == 3 ? (uint64_t)m->bus.ram_size - 0x100000 : areas[i].len;
+        uint64_t alen = areas[i].len;
         uint32_t f[6] = { 20, (uint32_t)areas[i].base, (uint32_t)(areas[i].base >> 32), (uint32_t)alen,
                           (uint32_t)(alen >> 32), areas[i].type };
         for (int k = 0; k < 6; k++)
@@ -242,7 +249,7 @@ int multiboot_boot(struct machine *m, const uint8_t *img, size_t len, const char
                 ent[4 * k + b] = (uint8_t)(f[k] >> (8 * b));
         bus_write_block(&m->bus, mmap + 24 * i, ent, sizeof(ent));
     }
-    PUT32(44, 24 * 4);
+    PUT32(44, 24 * nareas);
     PUT32(48, mmap);
     PUT32(0, iflags);
 #undef PUT32

@@ -18,9 +18,10 @@ struct multiboot_module {
 int multiboot_find_header(const uint8_t *img, size_t len, uint32_t *offset);
 
 /* Loads the kernel and modules and leaves the CPU at the kernel's entry
- * with EAX = 0x2BADB002 and EBX = the information structure.  Returns 0 or
- * -errno after printing why. */
+ * with EAX = 0x2BADB002 and EBX = the information structure.  RAM from
+ * tables_base up (the firmware tables; 0: none) is reported as reserved.
+ * Returns 0 or -errno after printing why. */
 int multiboot_boot(struct machine *m, const uint8_t *img, size_t len, const char *cmdline,
-                   const struct multiboot_module *mods, unsigned nmods);
+                   const struct multiboot_module *mods, unsigned nmods, uint32_t tables_base);
 
 #endif

@@ -194,8 +194,12 @@ uint32_t pc_firmware_tables(struct machine *m)
     acpi_config_default(&acfg);
     acfg.pm_base = PC_PM_BASE;
     acfg.sci_irq = PC_SCI_IRQ;
+    /* Only the p6 board has APICs: describe none elsewhere. */
+    acfg.no_apic = !pc->has_apic;
     if (acpi_build_tables(&m->bus, 0xF0000, base, &acfg) < 0)
         return 0;
+    if (!pc->has_apic)
+        return base;
     struct mptable_config mcfg;
     mptable_config_default(&mcfg);
     struct cpu_state st;

@@ -57,16 +57,16 @@ struct pc {
     bool reset_pending;
 };
 
-/* Builds the devices on m's bus and wires them; COM1's output goes to
- * com1_out (NULL: nowhere) until a frontend reconnects it. */
+/* Builds the devices on m's bus and wires them.  The serial ports start on
+ * null streams, which a frontend may reconnect (serial_cd[]). */
 int pc_init(struct machine *m, int64_t rtc_epoch);
 /* Writes the firmware tables a directly booted kernel needs (ACPI: RSDP,
  * RSDT, FADT, DSDT, MADT; the MP table) and enables the ACPI PM block as
  * firmware would.  Returns the base of the memory they use (reported to
  * the kernel as ACPI memory), or 0 on failure. */
 uint32_t pc_firmware_tables(struct machine *m);
-/* A hard reset of the board (0xCF9, the 8042 reset line, port 0x92, a
- * triple fault with firmware present). */
+/* A hard reset of the board: what 0xCF9, the 8042 reset line, port 0x92
+ * and (with firmware present) a triple fault lead to. */
 void pc_reset(struct machine *m);
 
 #endif

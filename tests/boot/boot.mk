@@ -15,5 +15,9 @@ $(BOOT_DIR)/mbtest.elf: $(BOOT_DIR)/mbtest.o tests/boot/mbtest.ld
 
 .PHONY: bootcheck
 CHECKS += bootcheck
-bootcheck: popek $(BOOT_DIR)/mbtest.elf
+$(BOOT_DIR)/triplereset.bin: tests/boot/triplereset.asm
+	@mkdir -p $(@D)
+	$(NASM) -f bin -o $@ $<
+
+bootcheck: popek $(BOOT_DIR)/mbtest.elf $(BOOT_DIR)/triplereset.bin
 	@sh tests/boot/check.sh ./popek $(BOOT_DIR)

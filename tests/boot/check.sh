@@ -23,6 +23,18 @@ else
     fail=1
 fi
 
+# A triple fault with firmware present resets the board and the firmware
+# runs again (CMOS keeps the boot count across the reset).
+out=$("$popek" --bios "$dir/triplereset.bin" 2>&1)
+rc=$?
+want="first boot: triple fault
+second boot after the reset"
+if [ "$out" = "$want" ] && [ $rc -eq 1 ]; then
+    echo "check: triple fault resets the board and the firmware restarts: ok"
+else
+    echo "check: triple fault reset: FAILED (exit status $rc)"; echo "$out"; fail=1
+fi
+
 # Malformed kernels: a clear message and exit status 1, never a crash.
 bad() {
     name=$1; file=$2
