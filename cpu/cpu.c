@@ -103,34 +103,36 @@ void cpu_update_segr(struct cpu *c, int s)
     if (s == S_CS)
         cpu_fetch_invalidate(c);
     const struct cpu_seg *sg = &c->seg[s];
-    struct seg_range r;
+    uint32_t lo, hi;
     /* Expand-down data segments (type bit 2 set on a data segment) are valid
      * above the limit, up to 64 KiB or 4 GiB by the B bit. */
     if ((sg->attr & (SA_S | SA_CODE | SA_DC)) == (SA_S | SA_DC)) {
-        r.lo = sg->limit + 1;
-        r.hi = (sg->attr & SA_DB) ? 0xFFFFFFFFu : 0xFFFF;
+        lo = sg->limit + 1;
+        hi = (sg->attr & SA_DB) ? 0xFFFFFFFFu : 0xFFFF;
     } else {
-        r.lo = 0;
-        r.hi = sg->limit;
+        lo = 0;
+        hi = sg->limit;
     }
     /* The 8086 has no limits: every 16-bit offset is valid, and a word at
      * FFFFh wraps inside the segment, which the slow path does.  Real and
-     * virtual-8086 mode check limits but not types. */
-    c->segr_r[s] = c->segr_w[s] = r;
+     * virtual-8086 mode check limits but not types.  (Computed in locals
+     * and stored field by field: reading back a just-stored struct stalls
+     * store forwarding.) */
+    bool rd = true, wr = true;
     if (cpu_protected(c)) {
-        static const struct seg_range none = { 1, 0 };
-        if (!(sg->attr & SA_P) || (s != S_CS && (sg->sel & ~3u) == 0 && !(sg->attr & SA_S))) {
-            c->segr_r[s] = c->segr_w[s] = none;
-        } else if (sg->attr & SA_CODE) {
-            c->segr_w[s] = none;
-            if (!(sg->attr & SA_RW))
-                c->segr_r[s] = none;
-        } else if (!(sg->attr & SA_RW)) {
-            c->segr_w[s] = none;
-        }
+        if (!(sg->attr & SA_P) || (s != S_CS && (sg->sel & ~3u) == 0 && !(sg->attr & SA_S)))
+            rd = wr = false;
+        else if (sg->attr & SA_CODE)
+            wr = false, rd = (sg->attr & SA_RW) != 0;
+        else if (!(sg->attr & SA_RW))
+            wr = false;
     }
-    c->fend_r[s] = c->segr_r[s].lo == 0 ? (uint64_t)c->segr_r[s].hi + 1 : 0;
-    c->fend_w[s] = c->segr_w[s].lo == 0 ? (uint64_t)c->segr_w[s].hi + 1 : 0;
+    c->segr_r[s].lo = rd ? lo : 1;
+    c->segr_r[s].hi = rd ? hi : 0;
+    c->segr_w[s].lo = wr ? lo : 1;
+    c->segr_w[s].hi = wr ? hi : 0;
+    c->fend_r[s] = rd && lo == 0 ? (uint64_t)hi + 1 : 0;
+    c->fend_w[s] = wr && lo == 0 ? (uint64_t)hi + 1 : 0;
 }
 
 void cpu_mode_changed(struct cpu *c)
