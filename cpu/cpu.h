@@ -123,5 +123,8 @@ const char *cpu_error(const struct cpu *cpu);
 
 /* Statistics for benchmarks. */
 uint64_t cpu_instructions(const struct cpu *cpu);
+/* The time-stamp counter counts executed instructions; time the machine
+ * skips while the CPU idles in HLT passes on it too, as ticks. */
+void cpu_advance_tsc(struct cpu *cpu, uint64_t ticks);
 
 #endif

@@ -59,6 +59,11 @@ static int mtrr_index(uint32_t msr)
     return -1;
 }
 
+void cpu_advance_tsc(struct cpu *c, uint64_t ticks)
+{
+    c->tsc_offset += ticks;
+}
+
 /* Reads an MSR; returns false for one the model does not have. */
 bool cpu_rdmsr(struct cpu *c, uint32_t msr, uint64_t *val)
 {

@@ -28,6 +28,18 @@ static void sync_clock(struct machine *m)
     clock_advance_to(&m->clock, m->clock.now + ns);
 }
 
+/* The TSC ticks once per instruction of the configured rate; idle time
+ * the run loop skips must reach it too, or a guest timing with the TSC
+ * (Linux's clocksource) would see time stand still while it sleeps. */
+static void skip_tsc(struct machine *m, uint64_t ns)
+{
+    if (ns > UINT64_MAX / 4096) /* beyond any deadline a guest can arm */
+        ns = UINT64_MAX / 4096;
+    uint64_t q = ns * (m->cfg.mips ? m->cfg.mips : 100) + m->tsc_rem;
+    m->tsc_rem = q % 1000;
+    cpu_advance_tsc(m->cpu, q / 1000);
+}
+
 static void io_hook(void *opaque)
 {
     sync_clock(opaque);
@@ -224,6 +236,7 @@ enum cpu_exit machine_run(struct machine *m, uint64_t *executed)
             if ((st.eflags & F_IF) && next != CLOCK_NEVER) {
                 if (m->host.idle)
                     m->host.idle(m->host.opaque, next - m->clock.now);
+                skip_tsc(m, next - m->clock.now);
                 clock_advance_to(&m->clock, next);
                 continue;
             }

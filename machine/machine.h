@@ -44,6 +44,7 @@ struct machine {
     struct debugcon debugcon;
     struct pc pc;
     uint64_t clock_icount; /* CPU instruction count the clock has caught up with */
+    uint64_t tsc_rem;      /* idle ns x mips not yet a whole TSC tick, in thousandths */
     uint64_t run_deadline; /* the deadline the current CPU slice runs to */
     bool firmware;    /* a firmware image is mapped: a reset restarts it */
     bool rebooted;    /* the run ended because the guest reset the machine */

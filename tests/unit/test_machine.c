@@ -369,3 +369,55 @@ Test(machine, idle_halt_skips_to_the_next_timer)
     cr_assert(lt(u64, n, 10), "the idle time cost %llu instructions", (unsigned long long)n);
     machine_free(&m);
 }
+
+/* The TSC must count idle time too: Linux uses it as its clocksource, and
+ * a sleeping guest whose TSC stood still would wait on and on in real
+ * time.  A timer one second ahead wakes the CPU (standing in for an
+ * interrupt); the RDTSC after the HLT must show that second. */
+static void wake_cpu(void *opaque, uint64_t now)
+{
+    struct machine *m = opaque;
+    (void)now;
+    struct cpu_state st;
+    cpu_get_state(m->cpu, &st);
+    st.halted = false;
+    cpu_set_state(m->cpu, &st);
+}
+
+Test(machine, idle_time_reaches_the_tsc)
+{
+    struct machine_config cfg;
+    machine_config_default(&cfg);
+    struct machine m;
+    cr_assert(eq(int, machine_init(&m, &cfg), 0));
+    static const uint8_t code[] = {
+        0x0F, 0x31,                         /* rdtsc */
+        0x66, 0xA3, 0x00, 0x05,             /* mov [0x500], eax */
+        0x66, 0x89, 0x16, 0x04, 0x05,       /* mov [0x504], edx */
+        0xFB, 0xF4,                         /* sti ; hlt */
+        0x0F, 0x31,                         /* rdtsc */
+        0x66, 0xA3, 0x08, 0x05,             /* mov [0x508], eax */
+        0x66, 0x89, 0x16, 0x0C, 0x05,       /* mov [0x50C], edx */
+        0xFA, 0xF4,                         /* cli ; hlt */
+    };
+    bus_write_block(&m.bus, 0x7C00, code, sizeof(code));
+    struct cpu_state st;
+    cpu_get_state(m.cpu, &st);
+    for (int s = 0; s < S_NSEG; s++)
+        cpu_state_real_seg(&st, s, 0);
+    st.eip = 0x7C00;
+    cpu_set_state(m.cpu, &st);
+    struct vtimer t;
+    cr_assert(eq(int, clock_timer_init(&m.clock, &t, wake_cpu, &m), 0));
+    clock_timer_mod(&t, 1000000000ull);
+    uint64_t n = 0;
+    cr_assert(eq(int, machine_run(&m, &n), CPU_EXIT_HALT));
+    uint64_t t0 = bus_read(&m.bus, 0x500, 4) | (uint64_t)bus_read(&m.bus, 0x504, 4) << 32;
+    uint64_t t1 = bus_read(&m.bus, 0x508, 4) | (uint64_t)bus_read(&m.bus, 0x50C, 4) << 32;
+    /* One second at the configured rate, give or take the few
+     * instructions executed around the HLT. */
+    uint64_t want = (uint64_t)cfg.mips * 1000000u;
+    cr_expect(t1 - t0 >= want && t1 - t0 <= want + 16, "TSC advanced %llu over a second of idle, want %llu",
+              (unsigned long long)(t1 - t0), (unsigned long long)want);
+    machine_free(&m);
+}
