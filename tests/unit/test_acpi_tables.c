@@ -35,24 +35,6 @@ static void teardown(void)
 
 TestSuite(acpi_tables, .init = setup, .fini = teardown, .timeout = 30.0);
 
-static uint32_t rd32(const uint8_t *p)
-{
-    return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint8_t sum(const uint8_t *p, size_t n)
-{
-    uint8_t s = 0;
-    for (size_t i = 0; i < n; i++)
-        s = (uint8_t)(s + p[i]);
-    return s;
-}
-
 static void build(void)
 {
     int n = acpi_build_tables(&bus, RSDP_AT, TABLES_AT, &cfg);
@@ -84,12 +66,12 @@ static void load(struct table *t, uint32_t addr, const char *sig)
     uint8_t hdr[8];
     bus_read_block(&bus, addr, hdr, 8);
     cr_assert(eq(int, memcmp(hdr, sig, 4), 0), "%.4s at 0x%x, want %s", (char *)hdr, addr, sig);
-    t->len = rd32(hdr + 4);
+    t->len = le32(hdr + 4);
     t->addr = addr;
     cr_assert(ge(u32, t->len, 36));
     cr_assert(le(u32, t->len, sizeof(t->b)));
     bus_read_block(&bus, addr, t->b, t->len);
-    cr_assert(eq(u8, sum(t->b, t->len), 0), "%s checksum", sig);
+    cr_assert(eq(u8, byte_sum(t->b, t->len), 0), "%s checksum", sig);
     cr_assert(eq(int, memcmp(t->b + 10, "POPEK ", 6), 0), "%s OEM ID", sig);
 }
 
@@ -100,9 +82,9 @@ static uint32_t rsdt_entry(const char *sig)
     uint8_t r[20];
     bus_read_block(&bus, rsdp, r, 20);
     struct table rsdt;
-    load(&rsdt, rd32(r + 16), "RSDT");
+    load(&rsdt, le32(r + 16), "RSDT");
     for (uint32_t off = 36; off + 4 <= rsdt.len; off += 4) {
-        uint32_t a = rd32(rsdt.b + off);
+        uint32_t a = le32(rsdt.b + off);
         uint8_t s[4];
         bus_read_block(&bus, a, s, 4);
         if (memcmp(s, sig, 4) == 0)
@@ -118,11 +100,11 @@ Test(acpi_tables, rsdp_points_at_a_valid_rsdt)
     cr_assert(eq(u32, rsdp, RSDP_AT));
     uint8_t r[20];
     bus_read_block(&bus, rsdp, r, 20);
-    cr_assert(eq(u8, sum(r, 20), 0), "RSDP checksum over 20 bytes");
+    cr_assert(eq(u8, byte_sum(r, 20), 0), "RSDP checksum over 20 bytes");
     cr_assert(eq(u8, r[15], 0), "revision 0: ACPI 1.0, RSDT only");
     cr_assert(eq(int, memcmp(r + 9, "POPEK ", 6), 0));
     struct table rsdt;
-    load(&rsdt, rd32(r + 16), "RSDT");
+    load(&rsdt, le32(r + 16), "RSDT");
     cr_assert(eq(u32, rsdt.len, 36 + 8), "two entries: FACP and APIC");
     cr_assert(eq(u8, rsdt.b[8], 1));
     cr_assert(not(eq(u32, rsdt_entry("FACP"), 0)));
@@ -136,41 +118,41 @@ Test(acpi_tables, fadt_describes_the_pm_block)
     load(&f, rsdt_entry("FACP"), "FACP");
     cr_assert(eq(u32, f.len, 116), "ACPI 1.0 FADT");
     cr_assert(eq(u8, f.b[8], 1), "revision 1");
-    cr_assert(eq(u16, rd16(f.b + 46), 9), "SCI_INT");
-    cr_assert(eq(u32, rd32(f.b + 48), 0), "SMI_CMD: always in ACPI mode");
-    cr_assert(eq(u32, rd32(f.b + 56), 0x600), "PM1a_EVT_BLK");
-    cr_assert(eq(u32, rd32(f.b + 60), 0), "PM1b_EVT_BLK");
-    cr_assert(eq(u32, rd32(f.b + 64), 0x604), "PM1a_CNT_BLK");
-    cr_assert(eq(u32, rd32(f.b + 68), 0), "PM1b_CNT_BLK");
-    cr_assert(eq(u32, rd32(f.b + 72), 0), "PM2_CNT_BLK");
-    cr_assert(eq(u32, rd32(f.b + 76), 0x608), "PM_TMR_BLK");
-    cr_assert(eq(u32, rd32(f.b + 80), 0x60C), "GPE0_BLK");
-    cr_assert(eq(u32, rd32(f.b + 84), 0), "GPE1_BLK");
+    cr_assert(eq(u16, le16(f.b + 46), 9), "SCI_INT");
+    cr_assert(eq(u32, le32(f.b + 48), 0), "SMI_CMD: always in ACPI mode");
+    cr_assert(eq(u32, le32(f.b + 56), 0x600), "PM1a_EVT_BLK");
+    cr_assert(eq(u32, le32(f.b + 60), 0), "PM1b_EVT_BLK");
+    cr_assert(eq(u32, le32(f.b + 64), 0x604), "PM1a_CNT_BLK");
+    cr_assert(eq(u32, le32(f.b + 68), 0), "PM1b_CNT_BLK");
+    cr_assert(eq(u32, le32(f.b + 72), 0), "PM2_CNT_BLK");
+    cr_assert(eq(u32, le32(f.b + 76), 0x608), "PM_TMR_BLK");
+    cr_assert(eq(u32, le32(f.b + 80), 0x60C), "GPE0_BLK");
+    cr_assert(eq(u32, le32(f.b + 84), 0), "GPE1_BLK");
     cr_assert(eq(u8, f.b[88], 4), "PM1_EVT_LEN");
     cr_assert(eq(u8, f.b[89], 2), "PM1_CNT_LEN");
     cr_assert(eq(u8, f.b[91], 4), "PM_TM_LEN");
     cr_assert(eq(u8, f.b[92], 4), "GPE0_BLK_LEN");
-    cr_assert(gt(u16, rd16(f.b + 96), 100), "no C2");
-    cr_assert(gt(u16, rd16(f.b + 98), 1000), "no C3");
+    cr_assert(gt(u16, le16(f.b + 96), 100), "no C2");
+    cr_assert(gt(u16, le16(f.b + 98), 1000), "no C3");
     cr_assert(eq(u8, f.b[108], 0x32), "CENTURY");
-    uint32_t flags = rd32(f.b + 112);
+    uint32_t flags = le32(f.b + 112);
     cr_assert(eq(u32, flags & (1u << 8), 0), "24-bit timer");
     cr_assert(eq(u32, flags & (1u << 4), 0), "fixed-feature power button");
     cr_assert(eq(u32, flags & 0x25, 0x25), "WBINVD, PROC_C1, SLP_BUTTON");
 
-    uint32_t facs_addr = rd32(f.b + 36);
+    uint32_t facs_addr = le32(f.b + 36);
     cr_assert(eq(u32, facs_addr & 63, 0), "FACS is 64-byte aligned");
     uint8_t facs[64];
     bus_read_block(&bus, facs_addr, facs, 64);
     cr_assert(eq(int, memcmp(facs, "FACS", 4), 0));
-    cr_assert(eq(u32, rd32(facs + 4), 64));
+    cr_assert(eq(u32, le32(facs + 4), 64));
 
     cfg.timer_32bit = true;
     cfg.pm_base = 0xB000;
     build();
     load(&f, rsdt_entry("FACP"), "FACP");
-    cr_assert(eq(u32, rd32(f.b + 112) & (1u << 8), 1u << 8), "TMR_VAL_EXT");
-    cr_assert(eq(u32, rd32(f.b + 76), 0xB008));
+    cr_assert(eq(u32, le32(f.b + 112) & (1u << 8), 1u << 8), "TMR_VAL_EXT");
+    cr_assert(eq(u32, le32(f.b + 76), 0xB008));
 }
 
 /* ---- an AML reader (ACPI 1.0b chapter 16) ------------------------------ */
@@ -336,7 +318,7 @@ static void load_dsdt(struct table *d)
 {
     struct table f;
     load(&f, rsdt_entry("FACP"), "FACP");
-    load(d, rd32(f.b + 40), "DSDT");
+    load(d, le32(f.b + 40), "DSDT");
     cr_assert(eq(u8, d->b[8], 1), "revision 1: 32-bit integers");
 }
 
@@ -363,7 +345,7 @@ Test(acpi_tables, dsdt_s5_matches_what_acpi_pm_powers_off_on)
     cr_assert(eq(int, acpi_pm_init(&pm, &bus, &clk, NULL, count_power_off, &offs, true, false),
                  0));
     acpi_pm_map(&pm, cfg.pm_base, true);
-    uint16_t cnt_port = (uint16_t)rd32(fadt.b + 64);
+    uint16_t cnt_port = (uint16_t)le32(fadt.b + 64);
     uint16_t cnt = (uint16_t)bus_in(&bus, cnt_port, 2);
     cnt = (uint16_t)((cnt & ~0x1C00) | f.s5_elems[0] << 10);
     bus_out(&bus, cnt_port, cnt, 2);
@@ -423,8 +405,8 @@ static void parse_madt(struct madt_seen *m, uint32_t *lapic_addr, uint32_t *flag
     struct table t;
     load(&t, rsdt_entry("APIC"), "APIC");
     cr_assert(eq(u8, t.b[8], 1), "revision 1");
-    *lapic_addr = rd32(t.b + 36);
-    *flags = rd32(t.b + 40);
+    *lapic_addr = le32(t.b + 36);
+    *flags = le32(t.b + 40);
     memset(m, 0, sizeof(*m));
     uint32_t off = 44;
     while (off < t.len) {
@@ -437,27 +419,27 @@ static void parse_madt(struct madt_seen *m, uint32_t *lapic_addr, uint32_t *flag
             cr_assert(eq(u8, e[1], 8));
             m->proc_id[m->lapics] = e[2];
             m->lapic_id[m->lapics] = e[3];
-            m->lapic_flags[m->lapics++] = rd32(e + 4);
+            m->lapic_flags[m->lapics++] = le32(e + 4);
             break;
         case 1:
             cr_assert(eq(u8, e[1], 12));
             m->ioapics++;
             m->ioapic_id = e[2];
-            m->ioapic_addr = rd32(e + 4);
-            m->ioapic_gsi = rd32(e + 8);
+            m->ioapic_addr = le32(e + 4);
+            m->ioapic_gsi = le32(e + 8);
             break;
         case 2:
             cr_assert(eq(u8, e[1], 10));
             cr_assert(eq(u8, e[2], 0), "bus ISA");
             m->iso_irq[m->isos] = e[3];
-            m->iso_gsi[m->isos] = rd32(e + 4);
-            m->iso_flags[m->isos++] = rd16(e + 8);
+            m->iso_gsi[m->isos] = le32(e + 4);
+            m->iso_flags[m->isos++] = le16(e + 8);
             break;
         case 4:
             cr_assert(eq(u8, e[1], 6));
             m->nmis++;
             m->nmi_proc = e[2];
-            m->nmi_flags = rd16(e + 3);
+            m->nmi_flags = le16(e + 3);
             m->nmi_lint = e[5];
             break;
         default:
@@ -551,7 +533,7 @@ static void dump(const char *dir, const char *name, uint32_t addr)
 {
     uint8_t hdr[8];
     bus_read_block(&bus, addr, hdr, 8);
-    uint32_t len = rd32(hdr + 4);
+    uint32_t len = le32(hdr + 4);
     cr_assert(le(u32, len, 4096));
     uint8_t buf[4096];
     bus_read_block(&bus, addr, buf, len);
@@ -595,10 +577,10 @@ Test(acpi_tables, iasl_disassembles_every_table)
     load(&f, rsdt_entry("FACP"), "FACP");
     uint8_t r[20];
     bus_read_block(&bus, find_rsdp(), r, 20);
-    dump(dir, "dsdt.aml", rd32(f.b + 40));
+    dump(dir, "dsdt.aml", le32(f.b + 40));
     dump(dir, "facp.dat", rsdt_entry("FACP"));
     dump(dir, "apic.dat", rsdt_entry("APIC"));
-    dump(dir, "rsdt.dat", rd32(r + 16));
+    dump(dir, "rsdt.dat", le32(r + 16));
 
     static char out[65536];
     cr_assert(eq(int, disassemble(dir, "dsdt.aml", out, sizeof(out)), 0), "%s", out);

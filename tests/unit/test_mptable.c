@@ -27,24 +27,6 @@ static void teardown(void)
 
 TestSuite(mptable, .init = setup, .fini = teardown, .timeout = 10.0);
 
-static uint32_t rd32(const uint8_t *p)
-{
-    return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint8_t sum(const uint8_t *p, size_t n)
-{
-    uint8_t s = 0;
-    for (size_t i = 0; i < n; i++)
-        s = (uint8_t)(s + p[i]);
-    return s;
-}
-
 struct mp_intr {
     uint8_t kind, bus, irq, dest, pin;
     uint16_t flags;
@@ -78,23 +60,23 @@ static void parse(struct mp_seen *m)
     cr_assert(eq(u32, at, FPS_AT));
     cr_assert(eq(u8, fps[8], 1), "length in paragraphs");
     cr_assert(eq(u8, fps[9], 4), "MP 1.4");
-    cr_assert(eq(u8, sum(fps, 16), 0), "floating pointer checksum");
+    cr_assert(eq(u8, byte_sum(fps, 16), 0), "floating pointer checksum");
     cr_assert(eq(u8, fps[11], 0), "a configuration table, not a default configuration");
     cr_assert(eq(u8, fps[12] & 0x80, 0), "no IMCR: virtual wire mode");
 
-    uint32_t ta = rd32(fps + 4);
+    uint32_t ta = le32(fps + 4);
     uint8_t t[1024];
     bus_read_block(&bus, ta, t, 44);
     cr_assert(eq(int, memcmp(t, "PCMP", 4), 0));
-    uint16_t len = rd16(t + 4);
+    uint16_t len = le16(t + 4);
     cr_assert(le(u16, len, sizeof(t)));
     bus_read_block(&bus, ta, t, len);
     cr_assert(eq(u8, t[6], 4), "revision 1.4");
-    cr_assert(eq(u8, sum(t, len), 0), "table checksum");
+    cr_assert(eq(u8, byte_sum(t, len), 0), "table checksum");
     cr_assert(eq(int, memcmp(t + 8, "POPEK   ", 8), 0));
-    cr_assert(eq(u16, rd16(t + 40), 0), "no extended table");
-    m->lapic_addr = rd32(t + 36);
-    unsigned count = rd16(t + 34);
+    cr_assert(eq(u16, le16(t + 40), 0), "no extended table");
+    m->lapic_addr = le32(t + 36);
+    unsigned count = le16(t + 34);
 
     uint32_t off = 44;
     uint8_t last_type = 0;
@@ -109,7 +91,7 @@ static void parse(struct mp_seen *m)
             m->cpu_id[m->cpus] = e[1];
             m->cpu_ver[m->cpus] = e[2];
             m->cpu_flags[m->cpus] = e[3];
-            m->cpu_sig[m->cpus++] = rd32(e + 4);
+            m->cpu_sig[m->cpus++] = le32(e + 4);
             break;
         case 1:
             m->bus_id[m->buses] = e[1];
@@ -121,14 +103,14 @@ static void parse(struct mp_seen *m)
             m->ioapic_id = e[1];
             m->ioapic_ver = e[2];
             m->ioapic_flags = e[3];
-            m->ioapic_addr = rd32(e + 4);
+            m->ioapic_addr = le32(e + 4);
             break;
         case 3:
         case 4: {
             cr_assert(lt(uint, e[0] == 3 ? m->ints : m->lints, e[0] == 3 ? 32u : 4u));
             struct mp_intr *x = e[0] == 3 ? &m->in[m->ints++] : &m->lin[m->lints++];
             x->kind = e[1];
-            x->flags = rd16(e + 2);
+            x->flags = le16(e + 2);
             x->bus = e[4];
             x->irq = e[5];
             x->dest = e[6];

@@ -16,6 +16,26 @@ static inline struct cr_mem bytes(const void *p, size_t n)
     return (struct cr_mem){ .data = p, .size = n };
 }
 
+/* Reading firmware tables back byte by byte, independently of the code
+ * that wrote them: little-endian fields and the 8-bit checksum. */
+static inline uint16_t le16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static inline uint32_t le32(const uint8_t *p)
+{
+    return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint8_t byte_sum(const uint8_t *p, size_t n)
+{
+    uint8_t s = 0;
+    for (size_t i = 0; i < n; i++)
+        s = (uint8_t)(s + p[i]);
+    return s;
+}
+
 /* One access seen by a recording device. */
 struct rec_access {
     bool write;
