@@ -687,6 +687,45 @@ static void binary01(struct cpu *c, unsigned rm)
         st_pop(f);
 }
 
+/* FXCH ST(i), and its undocumented aliases FXCH4 (DD C8+i) and FXCH7
+ * (DF C8+i). */
+static void fxch_sti(struct cpu *c, const struct insn *in, unsigned i)
+{
+    struct fpu *f = &c->fpu;
+    note_insn(c, in);
+    struct f80 a = st_get(f, 0), b = st_get(f, i);
+    if (st_empty(f, 0) || st_empty(f, i)) {
+        if (!stack_fault(c, false))
+            return;
+        if (st_empty(f, 0))
+            a = F80_INDEFINITE;
+        if (st_empty(f, i))
+            b = F80_INDEFINITE;
+    } else {
+        f->sw &= (uint16_t)~FSW_C1;
+    }
+    st_set(f, 0, b);
+    st_set(f, i, a);
+}
+
+/* FST/FSTP ST(i), and the FSTP aliases FSTP1 (D9 D8+i), FSTP8 and FSTP9
+ * (DF D0+i, DF D8+i). */
+static void fst_sti(struct cpu *c, const struct insn *in, unsigned i, bool pop)
+{
+    struct fpu *f = &c->fpu;
+    note_insn(c, in);
+    if (st_empty(f, 0)) {
+        if (!stack_fault(c, false))
+            return;
+        st_set(f, i, F80_INDEFINITE);
+    } else {
+        f->sw &= (uint16_t)~FSW_C1;
+        st_set(f, i, st_get(f, 0));
+    }
+    if (pop)
+        st_pop(f);
+}
+
 static void d9_reg(struct cpu *c, const struct insn *in)
 {
     struct fpu *f = &c->fpu;
@@ -706,39 +745,16 @@ static void d9_reg(struct cpu *c, const struct insn *in)
         push_value(c, v);
         return;
     }
-    case 1: { /* FXCH ST(i) */
-        note_insn(c, in);
-        struct f80 a = st_get(f, 0), b = st_get(f, i);
-        if (st_empty(f, 0) || st_empty(f, i)) {
-            if (!stack_fault(c, false))
-                return;
-            if (st_empty(f, 0))
-                a = F80_INDEFINITE;
-            if (st_empty(f, i))
-                b = F80_INDEFINITE;
-        } else {
-            f->sw &= (uint16_t)~FSW_C1;
-        }
-        st_set(f, 0, b);
-        st_set(f, i, a);
+    case 1: /* FXCH ST(i) */
+        fxch_sti(c, in, i);
         return;
-    }
     case 2: /* FNOP */
         if (i != 0)
             cpu_fault(c, EXC_UD, 0);
         note_insn(c, in);
         return;
     case 3: /* FSTP1 (an alias of FSTP ST(i)) */
-        note_insn(c, in);
-        if (st_empty(f, 0)) {
-            if (!stack_fault(c, false))
-                return;
-            st_set(f, i, F80_INDEFINITE);
-        } else {
-            f->sw &= (uint16_t)~FSW_C1;
-            st_set(f, i, st_get(f, 0));
-        }
-        st_pop(f);
+        fst_sti(c, in, i, true);
         return;
     default:
         break;
@@ -1012,21 +1028,11 @@ static void exec_reg(struct cpu *c, const struct insn *in)
         case 1: { /* FXCH4 alias */
             struct insn alias = *in;
             alias.opcode = 0xD9;
-            d9_reg(c, &alias);
+            fxch_sti(c, &alias, i);
             return;
         }
         case 2: case 3: /* FST/FSTP ST(i) */
-            note_insn(c, in);
-            if (st_empty(f, 0)) {
-                if (!stack_fault(c, false))
-                    return;
-                st_set(f, i, F80_INDEFINITE);
-            } else {
-                f->sw &= (uint16_t)~FSW_C1;
-                st_set(f, i, st_get(f, 0));
-            }
-            if (r == 3)
-                st_pop(f);
+            fst_sti(c, in, i, r == 3);
             return;
         case 4: case 5: { /* FUCOM, FUCOMP */
             struct f80_env e = env_of(f);
@@ -1050,14 +1056,14 @@ static void exec_reg(struct cpu *c, const struct insn *in)
         case 1: { /* FXCH7 alias */
             struct insn alias = *in;
             alias.opcode = 0xD9;
-            d9_reg(c, &alias);
+            fxch_sti(c, &alias, i);
             return;
         }
         case 2: case 3: { /* FSTP8, FSTP9 aliases */
             struct insn alias = *in;
             alias.opcode = 0xDD;
             alias.reg = 3;
-            exec_reg(c, &alias);
+            fst_sti(c, &alias, i, true);
             return;
         }
         case 4:
