@@ -1025,12 +1025,9 @@ static void exec_reg(struct cpu *c, const struct insn *in)
             note_insn(c, in);
             f->empty |= (uint8_t)(1u << phys(f, i));
             return;
-        case 1: { /* FXCH4 alias */
-            struct insn alias = *in;
-            alias.opcode = 0xD9;
-            fxch_sti(c, &alias, i);
+        case 1: /* FXCH4 alias */
+            fxch_sti(c, in, i);
             return;
-        }
         case 2: case 3: /* FST/FSTP ST(i) */
             fst_sti(c, in, i, r == 3);
             return;
@@ -1053,19 +1050,12 @@ static void exec_reg(struct cpu *c, const struct insn *in)
             f->empty |= (uint8_t)(1u << phys(f, i));
             st_pop(f);
             return;
-        case 1: { /* FXCH7 alias */
-            struct insn alias = *in;
-            alias.opcode = 0xD9;
-            fxch_sti(c, &alias, i);
+        case 1: /* FXCH7 alias */
+            fxch_sti(c, in, i);
             return;
-        }
-        case 2: case 3: { /* FSTP8, FSTP9 aliases */
-            struct insn alias = *in;
-            alias.opcode = 0xDD;
-            alias.reg = 3;
-            fst_sti(c, &alias, i, true);
+        case 2: case 3: /* FSTP8, FSTP9 aliases */
+            fst_sti(c, in, i, true);
             return;
-        }
         case 4:
             if (i == 0) { /* FNSTSW AX */
                 set_r16(c, R_EAX, get_sw(f));

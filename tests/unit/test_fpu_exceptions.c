@@ -1055,6 +1055,34 @@ Test(fpu_exceptions, tag_word_classes_and_register_fop)
     vm_free(&v);
 }
 
+/* The undocumented aliases record their own opcode in FOP (the low three
+ * bits of the first byte and the ModRM byte, SDM vol. 1 8.1.8), not that
+ * of the instruction they behave like. */
+Test(fpu_exceptions, alias_forms_record_their_own_fop)
+{
+    static const uint8_t forms[][2] = {
+        { 0xD9, 0xD9 }, /* FSTP1 ST1 */
+        { 0xDD, 0xC9 }, /* FXCH4 ST1 */
+        { 0xDF, 0xC9 }, /* FXCH7 ST1 */
+        { 0xDF, 0xD1 }, /* FSTP8 ST1 */
+        { 0xDF, 0xD9 }, /* FSTP9 ST1 */
+    };
+    for (size_t k = 0; k < sizeof(forms) / sizeof(forms[0]); k++) {
+        struct vm v;
+        vm_init(&v, RM, CR0_NE);
+        struct as a = as_for(&v);
+        E(&a, FNINIT, FLD1, FLDZ);
+        E(&a, forms[k][0], forms[k][1]);
+        mem_op(&a, 0xD9, 6, ENV1); /* FNSTENV */
+        uint32_t at = vm_load(&v, &a);
+        cr_expect(vm_exec(&v, at) == -1);
+        unsigned want = (forms[k][0] & 7u) << 8 | forms[k][1];
+        cr_expect((rd16(&v, ENV1 + 8) & 0x7FF) == want, "%02X %02X: FOP %03X, want %03X", forms[k][0],
+                  forms[k][1], rd16(&v, ENV1 + 8) & 0x7FF, want);
+        vm_free(&v);
+    }
+}
+
 /* FRSTOR of a hand-built image: the registers (ST0 first), TOP, the CW
  * and SW exactly, the tags recomputed from the contents except where the
  * image says 11 (SDM vol. 1 8.1.7), and FIP/FDP/FOP as in the image. */
