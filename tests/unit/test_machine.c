@@ -345,20 +345,26 @@ static void exit_at_deadline(void *opaque, uint64_t now)
     machine_request_exit(opaque, 7);
 }
 
-Test(machine, idle_halt_skips_to_the_next_timer)
+/* A default machine about to run code at 0000:7C00 in real mode. */
+static void start_at_7c00(struct machine *m, const uint8_t *code, size_t len)
 {
     struct machine_config cfg;
     machine_config_default(&cfg);
-    struct machine m;
-    cr_assert(eq(int, machine_init(&m, &cfg), 0));
-    static const uint8_t code[] = { 0xFB, 0xF4, 0xEB, 0xFD }; /* sti ; hlt ; jmp hlt */
-    bus_write_block(&m.bus, 0x7C00, code, sizeof(code));
+    cr_assert(eq(int, machine_init(m, &cfg), 0));
+    bus_write_block(&m->bus, 0x7C00, code, len);
     struct cpu_state st;
-    cpu_get_state(m.cpu, &st);
+    cpu_get_state(m->cpu, &st);
     for (int s = 0; s < S_NSEG; s++)
         cpu_state_real_seg(&st, s, 0);
     st.eip = 0x7C00;
-    cpu_set_state(m.cpu, &st);
+    cpu_set_state(m->cpu, &st);
+}
+
+Test(machine, idle_halt_skips_to_the_next_timer)
+{
+    struct machine m;
+    static const uint8_t code[] = { 0xFB, 0xF4, 0xEB, 0xFD }; /* sti ; hlt ; jmp hlt */
+    start_at_7c00(&m, code, sizeof(code));
     struct vtimer t;
     cr_assert(eq(int, clock_timer_init(&m.clock, &t, exit_at_deadline, &m), 0));
     clock_timer_mod(&t, 2000000000ull); /* two seconds of guest time */
@@ -386,10 +392,7 @@ static void wake_cpu(void *opaque, uint64_t now)
 
 Test(machine, idle_time_reaches_the_tsc)
 {
-    struct machine_config cfg;
-    machine_config_default(&cfg);
     struct machine m;
-    cr_assert(eq(int, machine_init(&m, &cfg), 0));
     static const uint8_t code[] = {
         0x0F, 0x31,                         /* rdtsc */
         0x66, 0xA3, 0x00, 0x05,             /* mov [0x500], eax */
@@ -400,13 +403,7 @@ Test(machine, idle_time_reaches_the_tsc)
         0x66, 0x89, 0x16, 0x0C, 0x05,       /* mov [0x50C], edx */
         0xFA, 0xF4,                         /* cli ; hlt */
     };
-    bus_write_block(&m.bus, 0x7C00, code, sizeof(code));
-    struct cpu_state st;
-    cpu_get_state(m.cpu, &st);
-    for (int s = 0; s < S_NSEG; s++)
-        cpu_state_real_seg(&st, s, 0);
-    st.eip = 0x7C00;
-    cpu_set_state(m.cpu, &st);
+    start_at_7c00(&m, code, sizeof(code));
     struct vtimer t;
     cr_assert(eq(int, clock_timer_init(&m.clock, &t, wake_cpu, &m), 0));
     clock_timer_mod(&t, 1000000000ull);
@@ -416,7 +413,7 @@ Test(machine, idle_time_reaches_the_tsc)
     uint64_t t1 = bus_read(&m.bus, 0x508, 4) | (uint64_t)bus_read(&m.bus, 0x50C, 4) << 32;
     /* One second at the configured rate, give or take the few
      * instructions executed around the HLT. */
-    uint64_t want = (uint64_t)cfg.mips * 1000000u;
+    uint64_t want = (uint64_t)m.cfg.mips * 1000000u;
     cr_expect(t1 - t0 >= want && t1 - t0 <= want + 16, "TSC advanced %llu over a second of idle, want %llu",
               (unsigned long long)(t1 - t0), (unsigned long long)want);
     machine_free(&m);
