@@ -125,32 +125,6 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
     siglongjmp(g_jb, 1);
 }
 
-static int read_full(void *buf, size_t n)
-{
-    uint8_t *p = buf;
-    while (n) {
-        ssize_t k = read(0, p, n);
-        if (k <= 0)
-            return -1;
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
-static int write_full(const void *buf, size_t n)
-{
-    const uint8_t *p = buf;
-    while (n) {
-        ssize_t k = write(1, p, n);
-        if (k <= 0)
-            return -1;
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
 static struct diff_in cases[DIFF_MAX_BATCH];
 static uint8_t areas[DIFF_MAX_BATCH][DIFF_AREA_SIZE];
 static uint8_t fpus[DIFF_MAX_BATCH][DIFF_FSAVE_SIZE];
@@ -234,19 +208,19 @@ int main(void)
     h.region = region ? DIFF_REGION : 0;
     h.area = DIFF_AREA;
     h.ok = (uint32_t)ok;
-    if (write_full(&h, sizeof(h)) != 0 || !ok)
+    if (write_full(1, &h, sizeof(h)) != 0 || !ok)
         return 1;
 
     for (;;) {
         uint32_t count;
-        if (read_full(&count, sizeof(count)) != 0 || count == 0 || count > DIFF_MAX_BATCH)
+        if (read_full(0, &count, sizeof(count)) != 0 || count == 0 || count > DIFF_MAX_BATCH)
             return 0;
         for (unsigned k = 0; k < count; k++) {
-            if (read_full(&cases[k], sizeof(cases[k])) != 0)
+            if (read_full(0, &cases[k], sizeof(cases[k])) != 0)
                 return 1;
-            if ((cases[k].flags & DIFF_IN_MEM) && read_full(areas[k], DIFF_AREA_SIZE) != 0)
+            if ((cases[k].flags & DIFF_IN_MEM) && read_full(0, areas[k], DIFF_AREA_SIZE) != 0)
                 return 1;
-            if ((cases[k].flags & DIFF_IN_FPU) && read_full(fpus[k], DIFF_FSAVE_SIZE) != 0)
+            if ((cases[k].flags & DIFF_IN_FPU) && read_full(0, fpus[k], DIFF_FSAVE_SIZE) != 0)
                 return 1;
         }
         alarm(10); /* a case that never returns kills the child; the harness notices */
@@ -254,11 +228,11 @@ int main(void)
             run_case(k);
         alarm(0);
         for (unsigned k = 0; k < count; k++) {
-            if (write_full(&outs[k], sizeof(outs[k])) != 0)
+            if (write_full(1, &outs[k], sizeof(outs[k])) != 0)
                 return 1;
-            if ((cases[k].flags & DIFF_IN_MEM) && write_full(out_areas[k], DIFF_AREA_SIZE) != 0)
+            if ((cases[k].flags & DIFF_IN_MEM) && write_full(1, out_areas[k], DIFF_AREA_SIZE) != 0)
                 return 1;
-            if ((cases[k].flags & DIFF_IN_FPU) && write_full(out_fpus[k], DIFF_FSAVE_SIZE) != 0)
+            if ((cases[k].flags & DIFF_IN_FPU) && write_full(1, out_fpus[k], DIFF_FSAVE_SIZE) != 0)
                 return 1;
         }
     }

@@ -9,7 +9,10 @@
 #ifndef POPEK_TESTS_DIFF_PROTO_H
 #define POPEK_TESTS_DIFF_PROTO_H
 
+#include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <unistd.h>
 
 #define DIFF_MAGIC 0x46464944u /* "DIFF" */
 #define DIFF_VERSION 1u
@@ -78,5 +81,37 @@ struct diff_hello {
 /* A batch: uint32_t count, then count cases; the child answers with count
  * results once it has executed them all.  A count of 0 ends the child. */
 #define DIFF_MAX_BATCH 512u
+
+/* Both ends move whole messages over the pipes: these loop over short
+ * transfers and return -1 at end of file or on an error. */
+static inline int read_full(int fd, void *buf, size_t n)
+{
+    uint8_t *p = buf;
+    while (n) {
+        ssize_t k = read(fd, p, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -1;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+static inline int write_full(int fd, const void *buf, size_t n)
+{
+    const uint8_t *p = buf;
+    while (n) {
+        ssize_t k = write(fd, p, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -1;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
 
 #endif
