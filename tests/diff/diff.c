@@ -1,11 +1,18 @@
 /* Differential test against the host CPU (make diffcheck).
  *
  * Every case -- one instruction with its registers, flags and memory -- runs
- * natively in a 32-bit child process (child.c, many cases per process) and
- * in Popek (a P6 running flat 32-bit code at CPL 0), and the outcomes are
+ * natively in a child process (child.c, many cases per process) and in
+ * Popek (a P6 running flat 32-bit code at CPL 0), and the outcomes are
  * compared: the general registers, EFLAGS (OF SF ZF AF PF CF DF TF IF IOPL
  * NT AC ID, minus what the SDM calls undefined for that case), the memory
  * area, where execution continued, and any exception with its vector.
+ *
+ * The child is a 32-bit process where the host kernel runs i386 programs.
+ * Where it cannot (no IA-32 emulation: execve fails with ENOEXEC), a 64-bit
+ * child runs the forms that behave the same in 64-bit mode, each case
+ * re-encoded for it (longmode.c); the others are listed as not run on this
+ * host, with the reason.  --mode 64 picks the 64-bit child anyway, so that
+ * path is tested on every x86-64 host.
  *
  * The forms come from cpu/ops.def through forms.c: each operation is
  * generated or excluded with a reason, and every case is checked to decode
@@ -23,6 +30,7 @@
  * Exits non-zero on a mismatch, or if a form ran fewer cases than asked
  * (at most 1000 are required).  On a non-x86 host it prints a skip line. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,6 +43,7 @@
 #include "cpu/cpu.h"
 #include "mem/bus.h"
 #include "tests/diff/forms.h"
+#include "tests/diff/longmode.h"
 #include "tests/diff/proto.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -101,6 +110,7 @@ struct child {
     int to, from;
     struct diff_hello hello;
     unsigned restarts;
+    int exec_errno; /* set when execve of the child failed */
 };
 
 static void child_stop(struct child *ch)
@@ -116,13 +126,19 @@ static void child_stop(struct child *ch)
     ch->pid = 0;
 }
 
+/* Starts the child.  Returns 0, or -1 with a message; when execve itself
+ * failed (a kernel that cannot run the child's format says ENOEXEC),
+ * ch->exec_errno says why and nothing is printed, so the caller can fall
+ * back to the other child. */
 static int child_start(struct child *ch)
 {
-    int in[2], out[2];
-    if (pipe(in) != 0 || pipe(out) != 0) {
+    int in[2], out[2], ex[2];
+    ch->exec_errno = 0;
+    if (pipe(in) != 0 || pipe(out) != 0 || pipe(ex) != 0) {
         perror("diffcheck: pipe");
         return -1;
     }
+    fcntl(ex[1], F_SETFD, FD_CLOEXEC);
     pid_t pid = fork();
     if (pid < 0) {
         perror("diffcheck: fork");
@@ -135,17 +151,30 @@ static int child_start(struct child *ch)
         close(in[1]);
         close(out[0]);
         close(out[1]);
+        close(ex[0]);
         execl(ch->path, ch->path, (char *)NULL);
-        fprintf(stderr, "diffcheck: cannot run %s: %s\n", ch->path, strerror(errno));
+        int e = errno;
+        (void)write_full(ex[1], &e, sizeof(e));
         _exit(127);
     }
     close(in[0]);
     close(out[1]);
+    close(ex[1]);
+    int e = 0;
+    bool exec_failed = read_full(ex[0], &e, sizeof(e)) == 0;
+    close(ex[0]);
+    if (exec_failed) {
+        close(in[1]);
+        close(out[0]);
+        waitpid(pid, NULL, 0);
+        ch->exec_errno = e ? e : EIO;
+        return -1;
+    }
     ch->pid = pid;
     ch->to = in[1];
     ch->from = out[0];
     if (read_full(ch->from, &ch->hello, sizeof(ch->hello)) != 0 || ch->hello.magic != DIFF_MAGIC ||
-        ch->hello.version != DIFF_VERSION || !ch->hello.ok) {
+        ch->hello.version != DIFF_VERSION || !ch->hello.ok || (ch->hello.bits != 32 && ch->hello.bits != 64)) {
         fprintf(stderr, "diffcheck: the native child %s did not start (no greeting or could not map %08x/%08x)\n",
                 ch->path, DIFF_CODE, DIFF_REGION);
         child_stop(ch);
@@ -196,8 +225,8 @@ static int child_batch(struct child *ch, const struct tcase *t, unsigned n, stru
  * code region outside the instruction is the end of a taken branch, and so
  * is an instruction fetch fault at the address just jumped to (16-bit
  * targets, below 64 KiB, where nothing is mapped). */
-static void host_outcome(const struct tcase *t, const struct diff_out *h, const uint8_t *area, const uint8_t *fs,
-                         struct outcome *o)
+static void host_outcome(const struct tcase *t, unsigned lead, const struct diff_out *h, const uint8_t *area,
+                         const uint8_t *fs, struct outcome *o)
 {
     memset(o, 0, sizeof(*o));
     memcpy(o->r, h->r, sizeof(o->r));
@@ -216,7 +245,8 @@ static void host_outcome(const struct tcase *t, const struct diff_out *h, const 
     } else {
         o->kind = END_EXCEPTION;
         o->vector = (int)h->trapno;
-        o->eip = h->eip;
+        /* A fault at the start of a longer encoding is a fault at the case's instruction. */
+        o->eip = h->eip == DIFF_INSN - lead ? DIFF_INSN : h->eip;
         o->err = h->err;
         snprintf(o->note, sizeof(o->note), "signal %u", h->signo);
     }
@@ -757,6 +787,8 @@ struct formstat {
     const char *name;
     unsigned cases, fails, var[NVAR];
     unsigned faults; /* cases that ended in an exception (both sides) */
+    unsigned skips;  /* cases with no counterpart on this host (64-bit child) */
+    const char *skip_why;
     char *details;   /* first mismatches */
     size_t dlen;
     unsigned ndetails;
@@ -799,23 +831,28 @@ static void x87_line(char *out, size_t n, const char *who, const uint8_t *img)
         snprintf(out + pos, n - pos, "\n");
 }
 
-static void describe(struct formstat *fs, const struct tcase *t, const struct outcome *h, const struct outcome *p,
-                     const char *why)
+static void describe(struct formstat *fs, const struct tcase *t, const struct tcase *ht, const struct outcome *h,
+                     const struct outcome *p, const char *why)
 {
+    char hx[120];
+    hexbytes(hx, sizeof(hx), t->in.code, t->in.ncode);
+    if (ht->in.ncode != t->in.ncode || memcmp(ht->in.code, t->in.code, t->in.ncode) != 0) {
+        size_t l = strlen(hx);
+        snprintf(hx + l, sizeof(hx) - l, "; host: ");
+        l = strlen(hx);
+        hexbytes(hx + l, sizeof(hx) - l, ht->in.code, ht->in.ncode);
+    }
     if (t->in.flags & DIFF_IN_FPU) {
         char a[200], b[200], c[200];
         x87_line(a, sizeof(a), "x87in", t->fsave);
         x87_line(b, sizeof(b), "host", h->fsave);
         x87_line(c, sizeof(c), "popek", p->fsave);
-        char hx[64];
-        hexbytes(hx, sizeof(hx), t->in.code, t->in.ncode);
         char fl[16], hf[16], pf[16];
         add_detail(fs, "  %s [%s] FL=%s host FL=%s popek FL=%s\n%s%s%s    %s\n", fs->name, hx,
                    flagstr(fl, t->in.eflags), flagstr(hf, h->eflags), flagstr(pf, p->eflags), a, b, c, why);
         return;
     }
-    char hx[64], fl[16], hf[16], pf[16];
-    hexbytes(hx, sizeof(hx), t->in.code, t->in.ncode);
+    char fl[16], hf[16], pf[16];
     add_detail(fs,
                "  %s [%s]\n"
                "    in:    EAX=%08X ECX=%08X EDX=%08X EBX=%08X ESP=%08X EBP=%08X ESI=%08X EDI=%08X FL=%s\n"
@@ -832,20 +869,23 @@ static void describe(struct formstat *fs, const struct tcase *t, const struct ou
                why);
 }
 
-static struct tcase batch[DIFF_MAX_BATCH];
+static struct tcase batch[DIFF_MAX_BATCH];  /* the cases, as generated (Popek runs these) */
+static struct tcase hbatch[DIFF_MAX_BATCH]; /* the host's copies, re-encoded for a 64-bit child */
+static unsigned hmap[DIFF_MAX_BATCH];       /* hbatch[j] is batch[hmap[j]] */
 static struct diff_out hres[DIFF_MAX_BATCH];
 static uint8_t hareas[DIFF_MAX_BATCH][DIFF_AREA_SIZE];
 static uint8_t hfsaves[DIFF_MAX_BATCH][DIFF_FSAVE_SIZE];
 static struct outcome pres[DIFF_MAX_BATCH];
 static int pdecoded[DIFF_MAX_BATCH];
 
-/* Runs the host side of cases [0, n) that were already sent (sent = true)
- * or not; restarts the child if it dies and then runs the cases one by one
- * to find the one that kills it.  died[k] is set for such cases. */
+/* Runs the host side of hbatch[0, n) that were already sent (sent = true)
+ * or not; if the child dies, runs the cases one by one in fresh children
+ * to find those that kill it.  died[k] is set for such cases; after more
+ * than 20 of them the run gives up. */
 static int host_collect(struct child *ch, unsigned n, bool sent, bool *died)
 {
     memset(died, 0, n * sizeof(*died));
-    if (child_batch(ch, batch, n, hres, hareas, hfsaves, !sent, true) == 0)
+    if (child_batch(ch, hbatch, n, hres, hareas, hfsaves, !sent, true) == 0)
         return 0;
     for (unsigned k = 0; k < n; k++) {
         if (ch->pid > 0) {
@@ -855,12 +895,12 @@ static int host_collect(struct child *ch, unsigned n, bool sent, bool *died)
             waitpid(ch->pid, NULL, 0);
             ch->pid = 0;
         }
-        if (ch->restarts++ > 20 || child_start(ch) != 0)
+        if (ch->restarts > 20 || child_start(ch) != 0)
             return -1;
-        if (child_batch(ch, batch + k, 1, hres + k, hareas + k, hfsaves + k, true, true) != 0)
+        if (child_batch(ch, hbatch + k, 1, hres + k, hareas + k, hfsaves + k, true, true) != 0) {
             died[k] = true;
-        else
-            continue;
+            ch->restarts++;
+        }
     }
     return 0;
 }
@@ -873,6 +913,13 @@ static uint64_t fnv(const char *s)
     return h;
 }
 
+/* The first case a form could not run on this host, and how many. */
+static void note_skip(struct formstat *fs, const char *why)
+{
+    if (!fs->skips++)
+        fs->skip_why = why;
+}
+
 /* Runs n cases of one form (gen != NULL) or of one x87 form. */
 static int run_form(struct child *ch, struct pk *m, const struct form *f, const struct x87_form *xf,
                     struct formstat *fs, int want_op)
@@ -880,17 +927,27 @@ static int run_form(struct child *ch, struct pk *m, const struct form *f, const 
     struct rng r = { fnv(fs->name) ^ opt_seed };
     if (r.s == 0)
         r.s = 1;
+    bool lm = ch->hello.bits == 64;
     static bool died[DIFF_MAX_BATCH];
     for (unsigned done = 0; done < opt_cases;) {
         unsigned n = opt_cases - done < DIFF_MAX_BATCH ? opt_cases - done : DIFF_MAX_BATCH;
+        unsigned nh = 0;
         for (unsigned k = 0; k < n; k++) {
             if (f)
                 f->gen(f, &r, done + k, &batch[k]);
             else
                 diff_x87_gen(xf, &r, done + k, &batch[k]);
+            hbatch[nh] = batch[k];
+            const char *why = lm ? diff_lm_translate(&batch[k], &hbatch[nh].in) : NULL;
+            if (why) {
+                note_skip(fs, why);
+                continue;
+            }
+            hmap[nh++] = k;
         }
-        bool sent = child_batch(ch, batch, n, NULL, NULL, NULL, true, false) == 0;
-        for (unsigned k = 0; k < n; k++) {
+        bool sent = child_batch(ch, hbatch, nh, NULL, NULL, NULL, true, false) == 0;
+        for (unsigned j = 0; j < nh; j++) {
+            unsigned k = hmap[j];
             if (opt_mutate) {
                 struct tcase mt = batch[k];
                 mt.in.r[0] ^= 1u << (k % 32);
@@ -899,23 +956,25 @@ static int run_form(struct child *ch, struct pk *m, const struct form *f, const 
                 pk_run(m, &batch[k], &pres[k], &pdecoded[k]);
             }
         }
-        if (host_collect(ch, n, sent, died) != 0) {
+        if (host_collect(ch, nh, sent, died) != 0) {
             fprintf(stderr, "diffcheck: the native child keeps dying; giving up\n");
             return -1;
         }
-        for (unsigned k = 0; k < n; k++) {
+        for (unsigned j = 0; j < nh; j++) {
+            unsigned k = hmap[j];
             struct outcome h;
             char why[600];
             fs->cases++;
             fs->var[batch[k].variant]++;
-            if (died[k]) {
+            if (died[j]) {
                 fs->fails++;
                 memset(&h, 0, sizeof(h));
-                describe(fs, &batch[k], &h, &pres[k], "the native child died on this case");
+                describe(fs, &batch[k], &hbatch[j], &h, &pres[k], "the native child died on this case");
                 continue;
             }
-            host_outcome(&batch[k], &hres[k], (batch[k].in.flags & DIFF_IN_MEM) ? hareas[k] : NULL,
-                         (batch[k].in.flags & DIFF_IN_FPU) ? hfsaves[k] : NULL, &h);
+            host_outcome(&batch[k], hbatch[j].in.lead, &hres[j],
+                         (batch[k].in.flags & DIFF_IN_MEM) ? hareas[j] : NULL,
+                         (batch[k].in.flags & DIFF_IN_FPU) ? hfsaves[j] : NULL, &h);
             int bad = compare(&batch[k], xf, &h, &pres[k], why, sizeof(why));
             if (want_op >= 0 && pdecoded[k] != want_op) {
                 size_t l = strlen(why);
@@ -928,7 +987,7 @@ static int run_form(struct child *ch, struct pk *m, const struct form *f, const 
                 fs->faults++;
             if (bad) {
                 fs->fails++;
-                describe(fs, &batch[k], &h, &pres[k], why);
+                describe(fs, &batch[k], &hbatch[j], &h, &pres[k], why);
             }
         }
         done += n;
@@ -995,18 +1054,55 @@ static int op_index(const char *name)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: diffcheck [--child PATH] [--cases N] [--only SUBSTRING] [--seed N] [--details N] "
-                    "[--mutate] [-v]\n"
-                    "  --mutate  self-test: Popek runs each case with one bit of EAX flipped\n");
+    fprintf(stderr, "usage: diffcheck [--child PATH] [--child64 PATH] [--mode auto|32|64] [--cases N] "
+                    "[--only SUBSTRING] [--seed N] [--details N] [--mutate] [-v]\n"
+                    "  --child    the 32-bit child (default: diff-child beside this program)\n"
+                    "  --child64  the 64-bit child (default: diff-child64 beside this program)\n"
+                    "  --mode     auto: the 32-bit child where the host runs it, else the 64-bit one;\n"
+                    "             32 or 64: that child only\n"
+                    "  --mutate   self-test: Popek runs each case with one bit of EAX flipped\n");
+}
+
+/* path, or `name` in the directory of argv0. */
+static const char *beside(char *buf, size_t n, const char *argv0, const char *name)
+{
+    snprintf(buf, n, "%s", argv0);
+    char *slash = strrchr(buf, '/');
+    if (slash)
+        snprintf(slash + 1, n - (size_t)(slash + 1 - buf), "%s", name);
+    else
+        snprintf(buf, n, "./%s", name);
+    return buf;
+}
+
+/* CPUID.80000001h:ECX bit 0: LAHF and SAHF are valid in 64-bit mode. */
+static bool host_lahf_lm(void)
+{
+#if HOST_X86
+    unsigned a, b, c, d;
+    if (__get_cpuid(0x80000000u, &a, &b, &c, &d) && a >= 0x80000001u && __get_cpuid(0x80000001u, &a, &b, &c, &d))
+        return c & 1;
+#endif
+    return false;
 }
 
 int main(int argc, char **argv)
 {
-    const char *child_path = NULL;
+    const char *child_path = NULL, *child64_path = NULL;
+    int mode = 0; /* 0 auto, 32, 64 */
     bool cases_given = false;
     for (int k = 1; k < argc; k++) {
         if (strcmp(argv[k], "--child") == 0 && k + 1 < argc) {
             child_path = argv[++k];
+        } else if (strcmp(argv[k], "--child64") == 0 && k + 1 < argc) {
+            child64_path = argv[++k];
+        } else if (strcmp(argv[k], "--mode") == 0 && k + 1 < argc) {
+            const char *v = argv[++k];
+            mode = strcmp(v, "32") == 0 ? 32 : strcmp(v, "64") == 0 ? 64 : strcmp(v, "auto") == 0 ? 0 : -1;
+            if (mode < 0) {
+                usage();
+                return 2;
+            }
         } else if (strcmp(argv[k], "--cases") == 0 && k + 1 < argc) {
             opt_cases = (unsigned)strtoul(argv[++k], NULL, 0);
             cases_given = true;
@@ -1065,19 +1161,53 @@ int main(int argc, char **argv)
             bad_table = 1;
         }
 
-    if (!child_path) {
-        static char buf[4096];
-        snprintf(buf, sizeof(buf), "%s", argv[0]);
-        char *slash = strrchr(buf, '/');
-        if (slash)
-            snprintf(slash + 1, sizeof(buf) - (size_t)(slash + 1 - buf), "diff-child");
-        else
-            snprintf(buf, sizeof(buf), "./diff-child");
-        child_path = buf;
-    }
+    static char buf32[4096], buf64[4096];
+    if (!child_path)
+        child_path = beside(buf32, sizeof(buf32), argv[0], "diff-child");
+    if (!child64_path)
+        child64_path = beside(buf64, sizeof(buf64), argv[0], "diff-child64");
+
+    /* Which child: the 32-bit one runs every form; where the kernel cannot
+     * execute it, the 64-bit one runs those that behave alike in 64-bit
+     * mode. */
     struct child ch = { .path = child_path };
-    if (child_start(&ch) != 0)
-        return 1;
+    char why32[600] = "";
+    bool started = false;
+    if (mode != 64) {
+        if (access(child_path, X_OK) != 0)
+            snprintf(why32, sizeof(why32), "the 32-bit child %s was not built (%s; gcc -m32 needs gcc-multilib)",
+                     child_path, strerror(errno));
+        else if (child_start(&ch) == 0)
+            started = true;
+        else if (ch.exec_errno == ENOEXEC)
+            snprintf(why32, sizeof(why32), "this host's kernel cannot run i386 programs (execve %s: %s)", child_path,
+                     strerror(ch.exec_errno));
+        else if (ch.exec_errno)
+            snprintf(why32, sizeof(why32), "cannot run %s: %s", child_path, strerror(ch.exec_errno));
+        else
+            snprintf(why32, sizeof(why32), "the 32-bit child %s did not start", child_path);
+        if (!started && mode == 32) {
+            printf("diffcheck: skipped: %s\n0 passed, 0 failed\n", why32);
+            return 0;
+        }
+    } else {
+        snprintf(why32, sizeof(why32), "--mode 64");
+    }
+    if (!started) {
+        ch = (struct child){ .path = child64_path };
+        if (child_start(&ch) != 0) {
+            printf("diffcheck: skipped: no native child runs here: 32-bit: %s; 64-bit: %s\n", why32,
+                   ch.exec_errno ? strerror(ch.exec_errno) : "did not start");
+            printf("0 passed, 0 failed\n");
+            return 0;
+        }
+    }
+    bool lm = ch.hello.bits == 64;
+    if (lm)
+        printf("host path: the 64-bit child %s, in 64-bit mode (not the 32-bit child: %s); forms that differ in "
+               "64-bit mode are not run\n", ch.path, why32);
+    else
+        printf("host path: the 32-bit child %s, in 32-bit mode (every form)\n", ch.path);
     printf("host selectors: ES=%04X CS=%04X SS=%04X DS=%04X FS=%04X GS=%04X (Popek uses them, CS excepted)\n",
            ch.hello.sel[0], ch.hello.sel[1], ch.hello.sel[2], ch.hello.sel[3], ch.hello.sel[4], ch.hello.sel[5]);
 
@@ -1100,11 +1230,11 @@ int main(int argc, char **argv)
      * the host reports it at the instruction; then the form cannot be compared. */
     const char *int1_quirk = NULL;
     {
-        memset(&batch[0], 0, sizeof(batch[0]));
-        batch[0].in.code[0] = 0xF1;
-        batch[0].in.ncode = 1;
-        batch[0].in.r[4] = DIFF_AREA + 0xC0;
-        batch[0].in.eflags = 0x202;
+        memset(&hbatch[0], 0, sizeof(hbatch[0]));
+        hbatch[0].in.code[0] = 0xF1;
+        hbatch[0].in.ncode = 1;
+        hbatch[0].in.r[4] = DIFF_AREA + 0xC0;
+        hbatch[0].in.eflags = 0x202;
         bool died[1];
         if (host_collect(&ch, 1, false, died) == 0 && !died[0] && hres[0].end == DIFF_END_SIGNAL &&
             hres[0].trapno == 1 && hres[0].eip == DIFF_INSN)
@@ -1112,11 +1242,18 @@ int main(int argc, char **argv)
                          "(a hypervisor's ICEBP intercept; the SDM makes INT1 a trap)";
     }
 
-    unsigned total = 0, failed = 0, short_forms = 0;
+    unsigned total = 0, failed = 0, short_forms = 0, skipped_cases = 0;
     unsigned need = opt_cases < 1000 ? opt_cases : 1000;
     static struct formstat stats[1024];
     unsigned nstats = 0;
-    printf("%-16s %7s %6s %6s %6s %7s %6s\n", "FORM", "cases", "reg", "mem", "other", "faults", "fail");
+    static struct exclusion not_run[256];
+    unsigned nnot_run = 0;
+    const char *path = lm ? "x86-64" : "i386";
+    const char *no_lahf = lm && !host_lahf_lm()
+                              ? "this host's CPU has no LAHF/SAHF in 64-bit mode (CPUID 80000001h:ECX bit 0 clear)"
+                              : NULL;
+    printf("%-16s %-6s %7s %6s %6s %6s %7s %6s %6s\n", "FORM", "path", "cases", "reg", "mem", "other", "faults", "fail",
+           "unrun");
     for (unsigned j = 0; j < diff_nforms; j++) {
         const struct form *f = &diff_forms[j];
         if (opt_only && !strstr(f->op, opt_only))
@@ -1125,14 +1262,23 @@ int main(int argc, char **argv)
             printf("%-16s skipped: %s\n", f->op, int1_quirk);
             continue;
         }
+        const char *lm_why = !lm ? NULL : (no_lahf && (strcmp(f->op, "LAHF") == 0 || strcmp(f->op, "SAHF") == 0))
+                                              ? no_lahf : diff_lm_form_reason(f->op);
+        if (lm_why) {
+            printf("%-16s not run on this host: %s\n", f->op, lm_why);
+            if (nnot_run < sizeof(not_run) / sizeof(not_run[0]))
+                not_run[nnot_run++] = (struct exclusion){ f->op, lm_why };
+            continue;
+        }
         struct formstat *fs = &stats[nstats++];
         fs->name = f->op;
         if (run_form(&ch, &m, f, NULL, fs, op_index(f->op)) != 0)
             return 1;
-        printf("%-16s %7u %6u %6u %6u %7u %6u\n", fs->name, fs->cases, fs->var[VAR_REG], fs->var[VAR_MEM],
-               fs->var[VAR_NONE], fs->faults, fs->fails);
+        printf("%-16s %-6s %7u %6u %6u %6u %7u %6u %6u\n", fs->name, path, fs->cases, fs->var[VAR_REG],
+               fs->var[VAR_MEM], fs->var[VAR_NONE], fs->faults, fs->fails, fs->skips);
         total += fs->cases;
         failed += fs->fails;
+        skipped_cases += fs->skips;
         if (fs->cases < need)
             short_forms++;
     }
@@ -1148,10 +1294,11 @@ int main(int argc, char **argv)
             fs->name = xf->name;
             if (run_form(&ch, &m, NULL, xf, fs, op_index("ESC")) != 0)
                 return 1;
-            printf("%-16s %7u %6u %6u %6u %7u %6u\n", fs->name, fs->cases, fs->var[VAR_REG], fs->var[VAR_MEM],
-                   fs->var[VAR_NONE], fs->faults, fs->fails);
+            printf("%-16s %-6s %7u %6u %6u %6u %7u %6u %6u\n", fs->name, path, fs->cases, fs->var[VAR_REG],
+                   fs->var[VAR_MEM], fs->var[VAR_NONE], fs->faults, fs->fails, fs->skips);
             total += fs->cases;
             failed += fs->fails;
+            skipped_cases += fs->skips;
             if (fs->cases < need)
                 short_forms++;
             x87_run++;
@@ -1172,6 +1319,19 @@ int main(int argc, char **argv)
     if (int1_quirk)
         printf("  %-12s %s\n", "INT1", int1_quirk);
     printf("  %-12s %s\n", "ESC", m.fpu ? "run as the x87 forms above" : "x87: pending until the FPU lands");
+    if (nnot_run) {
+        printf("\nnot run on this host (the 64-bit child; the 32-bit child runs them where the kernel can "
+               "execute i386 programs):\n");
+        for (unsigned k = 0; k < nnot_run; k++)
+            printf("  %-12s %s\n", not_run[k].op, not_run[k].why);
+    }
+    if (skipped_cases) {
+        printf("\ncases without a 64-bit-mode counterpart, not run (column \"unrun\"; each form still ran at "
+               "least %u):\n", need);
+        for (unsigned k = 0; k < nstats; k++)
+            if (stats[k].skips)
+                printf("  %-16s %5u  e.g. %s\n", stats[k].name, stats[k].skips, stats[k].skip_why);
+    }
     printf("not generated: 67h (16-bit addressing) with memory operands, which a 32-bit process cannot reach "
            "below 64 KiB (SingleStepTests); PUSH CS / MOV r/m,CS (the CS selector differs); 16-bit BSWAP "
            "(undefined result); INT 80h\n");
@@ -1190,7 +1350,11 @@ int main(int argc, char **argv)
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     printf("\n");
     print_quirks();
-    printf("\n%u forms, %u cases in %.1f s; child restarts: %u\n", nstats, total, secs, ch.restarts);
+    printf("\n%u forms on the %s path, %u cases in %.1f s; child restarts: %u", nstats, path, total, secs,
+           ch.restarts);
+    if (lm)
+        printf("; %u forms not run on this host, %u cases without a counterpart", nnot_run, skipped_cases);
+    printf("\n");
     if (bad_table)
         printf("diffcheck: the form table does not match cpu/ops.def (see above)\n");
     if (short_forms)

@@ -200,6 +200,7 @@ static void emit_mem(struct tcase *t, struct rng *r, unsigned reg, uint32_t targ
     unsigned mode = rng_below(r, 8);
     t->in.flags |= DIFF_IN_MEM;
     t->variant = VAR_MEM;
+    t->modrm_at = (uint8_t)(t->in.ncode + 1);
     if (mode >= 1 && mode <= 3) {
         unsigned allowed = free_regs & ~(1u << 4);
         if (mode == 1)

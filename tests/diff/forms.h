@@ -26,6 +26,7 @@ struct tcase {
     uint32_t reg_undef[8]; /* register bits left undefined */
     uint8_t mem_undef_off, mem_undef_len; /* area bytes left undefined */
     uint8_t variant;       /* VAR_* (for the per-form counts) */
+    uint8_t modrm_at;      /* 1 + the offset of a memory operand's ModRM byte in the code; 0: none */
 };
 enum { VAR_REG, VAR_MEM, VAR_NONE, NVAR };
 

@@ -1,7 +1,7 @@
-/* The differential harness's wire format, shared by the native 32-bit
- * child (child.c, built with -m32) and the harness (diff.c, built for the
- * host).  Only uint32_t and uint8_t members, so the layout is the same in
- * both ABIs.
+/* The differential harness's wire format, shared by the native children
+ * (child.c, built with -m32 for 32-bit mode and with -m64 for 64-bit mode)
+ * and the harness (diff.c, built for the host).  Only uint32_t and uint8_t
+ * members, so the layout is the same in every ABI.
  *
  * Both sides place the code and the memory operand area at the same
  * addresses, so addresses that an instruction computes or pushes (CALL's
@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #define DIFF_MAGIC 0x46464944u /* "DIFF" */
-#define DIFF_VERSION 1u
+#define DIFF_VERSION 2u
 
 /* The code region: 64 KiB of INT3 (0xCC) with the instruction under test
  * at DIFF_INSN, followed on the host by a jump back to the harness.  A
@@ -50,7 +50,12 @@ struct diff_in {
     uint8_t code[DIFF_MAXCODE];
     uint8_t ncode;
     uint8_t flags;
-    uint8_t pad[2];
+    /* The code starts this many bytes before DIFF_INSN, so that it ends
+     * where the harness's instruction ends: the 64-bit child runs a longer
+     * encoding of the same instruction (67h, a SIB byte), and relative
+     * branches, fall-through and trap addresses stay those of the case. */
+    uint8_t lead;
+    uint8_t pad;
 };
 
 /* host outcome kinds */
@@ -76,6 +81,7 @@ struct diff_hello {
     uint32_t code, region, area; /* where it mapped them (must be the DIFF_* values) */
     uint32_t sel[6];             /* ES CS SS DS FS GS selectors */
     uint32_t ok;                 /* 1 if the mappings and the signal stack are set up */
+    uint32_t bits;               /* 32: the child runs in 32-bit mode; 64: in 64-bit mode */
 };
 
 /* A batch: uint32_t count, then count cases; the child answers with count

@@ -567,7 +567,7 @@ static int disassemble(const char *dir, const char *name, char *out, size_t cap)
 Test(acpi_tables, iasl_disassembles_every_table)
 {
     if (!have_iasl())
-        cr_skip_test("iasl (acpica-tools) is not installed");
+        UNIT_SKIP("iasl (acpica-tools) is not installed");
     cfg.ncpus = 2;
     cfg.ioapic_id = 2;
     build();

@@ -24,6 +24,7 @@
 
 #include "cpu/cpu.h"
 #include "mem/bus.h"
+#include "tests/unit/skip.h"
 
 #if defined(__x86_64__) && defined(__linux__)
 #define FPU_ORACLE 1
@@ -297,7 +298,7 @@ static bool fx_check(const struct tinsn *t, struct tally *ty, const uint8_t io[I
 #define NEED_HOST()                                                       \
     do {                                                                  \
         if (!FPU_ORACLE)                                                  \
-            cr_skip_test("the host-x87 oracle needs an x86-64 Linux host"); \
+            UNIT_SKIP("the host-x87 oracle needs an x86-64 Linux host");    \
     } while (0)
 
 /* Binary and unary register forms on ST(0)=A, ST(1)=B. */

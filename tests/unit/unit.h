@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "mem/bus.h"
+#include "tests/unit/skip.h"
 
 /* A byte range for Criterion's eq(mem, a, b). */
 static inline struct cr_mem bytes(const void *p, size_t n)

@@ -48,6 +48,21 @@ unit-check-san: $(UNIT_BIN_SAN)
 	    echo "unit-check-san: sanitizer report above" >&2; exit 1; fi; \
 	exit $$rc
 
-CHECKS += unit-check unit-check-san
+# A host without IA-32 emulation, imitated: the compatibility-mode probe
+# far-calls a data selector and faults, as a far call to 23h does on such a
+# kernel.  The test must skip with its reason, and the expected fault must
+# not look like a sanitizer report (it once did).
+UNIT_PROBE_LOG := $(BUILD)/unit-tests-san-probe.log
+.PHONY: unit-check-probe
+unit-check-probe: $(UNIT_BIN_SAN)
+	@$(UNIT_SAN_ENV) POPEK_TEST_COMPAT_SEL=0x2b $(UNIT_BIN_SAN) --filter 'cpu_oracle/bcd' --verbose \
+	    >$(UNIT_PROBE_LOG) 2>&1 || { cat $(UNIT_PROBE_LOG); exit 1; }
+	@if grep -qE 'Sanitizer|ASan|runtime error:' $(UNIT_PROBE_LOG); then \
+	    cat $(UNIT_PROBE_LOG); echo "unit-check-probe: the failing 32-bit probe gave a sanitizer report" >&2; exit 1; fi
+	@grep -q 'SKIP.*cpu_oracle::bcd: skipped: this host cannot run 32-bit code' $(UNIT_PROBE_LOG) || \
+	    { cat $(UNIT_PROBE_LOG); echo "unit-check-probe: the BCD test did not skip" >&2; exit 1; }
+	@echo "unit-check-probe: a failing 32-bit probe skips the BCD test cleanly under ASan"
+
+CHECKS += unit-check unit-check-san unit-check-probe
 
 -include $(UNIT_OBJ:.o=.d) $(UNIT_OBJ_SAN:.o=.d)
