@@ -69,8 +69,19 @@ void cpu_exec_bcd(struct cpu *c, const struct insn *in)
     }
     case OP_AAM: {
         uint8_t base = (uint8_t)in->imm;
-        if (base == 0)
+        if (base == 0) {
+            /* The 8086 and the 286 set the flags before the divide error
+             * (hardware-captured tests): the 8086's division microcode
+             * leaves those of a zero result (SF=0 ZF=1 PF=1, OF=AF=CF=0);
+             * the 286 sets SF, ZF and PF from AL, as its datasheet says
+             * AAM does, AL being unchanged.  The 386 and later raise #DE
+             * with the flags untouched. */
+            if (c->mi->model == CPU_8086)
+                lf_set(c, 0, 8, 0, 0, 0);
+            else if (c->mi->model == CPU_286)
+                lf_set(c, al, 8, 0, 0, 0);
             cpu_fault(c, EXC_DE, 0);
+        }
         uint8_t q = al / base, r = al % base;
         set_r16(c, R_EAX, (uint16_t)((q << 8) | r));
         lf_set(c, r, 8, 0, 0, 0);

@@ -22,6 +22,7 @@ struct cpu *cpu_create(enum cpu_model model, struct bus *bus)
     c->bus = bus;
     bus->code_write_hook = cpu_code_write_hook;
     bus->code_write_opaque = c;
+    cpu_tlb_init(c);
     cpu_reset(c);
     return c;
 }
@@ -88,7 +89,7 @@ void cpu_reset(struct cpu *c)
     c->gdtr.limit = c->idtr.limit = 0xFFFF;
     fpu_reset(&c->fpu);
     cpu_msr_reset(c);
-    c->intr = c->nmi = c->halted = false;
+    c->intr = c->nmi = c->nmi_blocked = c->halted = false;
     c->inhibit_at = 0;
     c->exc_vector = -1;
     c->deliv_vec = -1;
@@ -311,9 +312,11 @@ static void mark_code(struct cpu *c, uint32_t phys, unsigned len)
             return;
         c->tlb_wpages[rp >> 3] &= (uint8_t)~bit;
         for (unsigned u = 0; u < 2; u++)
-            for (unsigned i = 0; i < TLB_SIZE; i++)
-                if (c->tlb[u][i].host == host)
-                    c->tlb[u][i].tag_w = TLB_INVALID;
+            for (unsigned k = 0; k < c->tlb_nused[u]; k++) {
+                struct tlb_entry *e = &c->tlb[u][c->tlb_used[u][k]];
+                if (e->host == host)
+                    e->tag_w = TLB_INVALID;
+            }
     }
 }
 
@@ -392,9 +395,13 @@ const struct insn *cpu_fetch_insn_slow(struct cpu *c, struct insn *scratch)
 
 static bool take_interrupt(struct cpu *c)
 {
-    if (c->nmi) {
+    if (c->nmi && !c->nmi_blocked) {
         c->nmi = false;
         c->halted = false;
+        /* SDM vol. 3, 6.7.1: from the delivery of an NMI until the next
+         * IRET, further NMIs are held (one stays latched).  The 8086 has
+         * no such blocking: its NMIs nest. */
+        c->nmi_blocked = c->mi->model != CPU_8086;
         cpu_hw_interrupt(c, EXC_NMI);
         return true;
     }

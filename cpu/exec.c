@@ -189,6 +189,13 @@ static void pop_ev(struct cpu *c, const struct insn *in, unsigned bits)
         uint32_t old = c->gpr[R_ESP];
         stack_drop(c, bytes);
         uint32_t addr = ea_of(c, in);
+        /* The 286 has already moved SP when the write faults (#GP at offset
+         * FFFFh, hardware-captured tests); later chips restore it, so the
+         * instruction can be restarted. */
+        if (c->mi->model == CPU_286) {
+            mem_write(c, in->seg, addr, v, bytes);
+            return;
+        }
         c->gpr[R_ESP] = old;
         mem_write(c, in->seg, addr, v, bytes);
         stack_drop(c, bytes);
@@ -268,6 +275,14 @@ static void popf(struct cpu *c, bool o32)
 static void pusha(struct cpu *c, unsigned bytes)
 {
     uint32_t sp = c->gpr[R_ESP], m = sp_mask(c);
+    /* Every slot is checked against SS's limit before the first write (SDM
+     * PUSHA: "#SS(0) if the starting or ending stack address is outside
+     * the stack segment limit"; in real mode an odd SP of 7 to 15, whose
+     * pushes wrap onto offset FFFFh, faults).  A 286 whose pushes would
+     * reach FFFFh writes nothing (hardware-captured tests). */
+    for (unsigned r = 0; r < 8; r++)
+        if (!seg_ok_w(c, S_SS, (sp - (r + 1) * bytes) & m, bytes))
+            cpu_limit_fault(c, S_SS);
     for (unsigned r = 0; r < 8; r++)
         mem_write(c, S_SS, (sp - (r + 1) * bytes) & m, c->gpr[r], bytes);
     set_sp(c, (sp - 8 * bytes) & m);
@@ -561,8 +576,16 @@ static ALWAYS_INLINE uint32_t exec_insn(struct cpu *c, const struct insn *in, ui
         unsigned bytes = in->op == OP_POP_seg_d ? 4 : 2;
         int s = in->map == 0 && in->opcode == 0x0F ? S_CS : seg_of_push_pop(in);
         uint16_t sel = (uint16_t)stack_peek(c, 0, 2);
+        /* The stack size is that of the SS the pop reads from: after POP SS
+         * the new SS's B bit must not decide how ESP moves (SDM POP: the
+         * StackAddrSize of the instruction). */
+        bool big = stack32(c);
+        uint32_t sp = (c->gpr[R_ESP] + bytes) & (big ? 0xFFFFFFFFu : 0xFFFFu);
         cpu_load_seg(c, s, sel);
-        stack_drop(c, bytes);
+        if (big)
+            c->gpr[R_ESP] = sp;
+        else
+            set_r16(c, R_ESP, (uint16_t)sp);
         break;
     }
     case OP_PUSHA_w: pusha(c, 2); break;

@@ -10,6 +10,14 @@ static uint32_t sel_err(uint16_t sel)
     return sel & 0xFFFCu;
 }
 
+/* A completed IRET ends the blocking of NMIs that an NMI's delivery began. */
+static void nmi_unblock(struct cpu *c)
+{
+    c->nmi_blocked = false;
+    if (c->nmi)
+        c->events = true;
+}
+
 static void real_far_jump(struct cpu *c, uint16_t sel, uint32_t off, bool o32)
 {
     if (!o32)
@@ -426,12 +434,17 @@ void cpu_exec_far(struct cpu *c, const struct insn *in)
         break;
     }
     case OP_IRET_w: case OP_IRET_d: {
+        /* An IRET that completes (whatever it returns to) ends the NMI
+         * blocking; one that faults leaves it (the handler has not
+         * returned).  A latched NMI is then taken at the next boundary. */
         if (cpu_protected(c)) {
             pm_iret(c, o32);
+            nmi_unblock(c);
             break;
         }
         if (cpu_v86(c)) {
             v86_iret(c, o32);
+            nmi_unblock(c);
             break;
         }
         uint32_t off = stack_peek(c, 0, bytes);
@@ -447,6 +460,7 @@ void cpu_exec_far(struct cpu *c, const struct insn *in)
             cpu_write_eflags(c, fl, ~(uint32_t)(F_VM | F_RF | 0x180000u /* VIF, VIP */));
         else
             cpu_write_eflags(c, fl, 0xFFFF);
+        nmi_unblock(c);
         break;
     }
     case OP_INT3:

@@ -96,6 +96,7 @@ struct tlb_entry {
     uint32_t phys_page; /* physical address of the page */
     uint8_t *host;      /* host address of the page */
     bool global;        /* from a global page: survives CR3 writes */
+    bool listed;        /* on its TLB's list of used entries */
 };
 
 /* Decoded-instruction cache, direct-mapped by physical address. */
@@ -168,6 +169,10 @@ struct cpu {
 
     struct tlb_entry tlb[2][TLB_SIZE]; /* [0] supervisor, [1] user */
     struct tlb_entry *tlbp;            /* the one for the current CPL */
+    /* The entries filled since they were last flushed, per TLB: a flush
+     * clears these, so it costs what the guest used, not the TLB's size. */
+    uint16_t tlb_used[2][TLB_SIZE];
+    uint16_t tlb_nused[2];
     uint64_t pdpte[4];                 /* PAE: loaded at CR3 writes */
     /* One bit per RAM page: some TLB entry may grant it a fast write path
      * (so marking code there must search the TLB). */
@@ -182,6 +187,7 @@ struct cpu {
     /* Interrupts. */
     bool intr;            /* INTR line level */
     bool nmi;             /* NMI latched */
+    bool nmi_blocked;     /* an NMI handler runs: further NMIs wait for the next IRET (286 and later) */
     bool halted;
     bool events;          /* any of nmi, intr, stop_req, halted may be set: check them */
     uint64_t inhibit_at;  /* no INTR before the instruction with this icount (STI, MOV SS) */
@@ -353,6 +359,8 @@ bool cpu_rdmsr(struct cpu *c, uint32_t msr, uint64_t *val);
 bool cpu_wrmsr(struct cpu *c, uint32_t msr, uint64_t val);
 
 /* ---- memory --------------------------------------------------------- */
+/* Empties both TLBs entry by entry (at creation, when nothing is listed). */
+void cpu_tlb_init(struct cpu *c);
 void cpu_tlb_flush(struct cpu *c);
 void cpu_tlb_flush_nonglobal(struct cpu *c);
 void cpu_tlb_flush_page(struct cpu *c, uint32_t lin);

@@ -24,25 +24,57 @@
 #define PF_U 0x04u
 #define PF_RSVD 0x08u
 
+/* Invalidates an entry; it stays on the used list if it was there (the
+ * list then never holds an index twice). */
 static void tlb_clear(struct tlb_entry *e)
 {
-    *e = (struct tlb_entry){ TLB_INVALID, TLB_INVALID, 0xFFFFFFFFu, NULL, false };
+    *e = (struct tlb_entry){ TLB_INVALID, TLB_INVALID, 0xFFFFFFFFu, NULL, false, e->listed };
 }
 
+void cpu_tlb_init(struct cpu *c)
+{
+    for (unsigned u = 0; u < 2; u++) {
+        for (unsigned i = 0; i < TLB_SIZE; i++) {
+            c->tlb[u][i].listed = false;
+            tlb_clear(&c->tlb[u][i]);
+        }
+        c->tlb_nused[u] = 0;
+    }
+    c->fp_size = 0;
+}
+
+/* Only the entries filled since the last flush can be valid: a guest that
+ * toggles CR0.WP or CR4.PGE, or writes CR3, in a loop flushes a TLB that
+ * holds a handful of entries, and pays for those alone. */
 void cpu_tlb_flush(struct cpu *c)
 {
-    for (unsigned u = 0; u < 2; u++)
-        for (unsigned i = 0; i < TLB_SIZE; i++)
-            tlb_clear(&c->tlb[u][i]);
+    for (unsigned u = 0; u < 2; u++) {
+        for (unsigned k = 0; k < c->tlb_nused[u]; k++) {
+            struct tlb_entry *e = &c->tlb[u][c->tlb_used[u][k]];
+            e->listed = false;
+            tlb_clear(e);
+        }
+        c->tlb_nused[u] = 0;
+    }
     c->fp_size = 0;
 }
 
 void cpu_tlb_flush_nonglobal(struct cpu *c)
 {
-    for (unsigned u = 0; u < 2; u++)
-        for (unsigned i = 0; i < TLB_SIZE; i++)
-            if (!c->tlb[u][i].global)
-                tlb_clear(&c->tlb[u][i]);
+    for (unsigned u = 0; u < 2; u++) {
+        unsigned keep = 0;
+        for (unsigned k = 0; k < c->tlb_nused[u]; k++) {
+            uint16_t i = c->tlb_used[u][k];
+            struct tlb_entry *e = &c->tlb[u][i];
+            if (e->global) {
+                c->tlb_used[u][keep++] = i;
+                continue;
+            }
+            e->listed = false;
+            tlb_clear(e);
+        }
+        c->tlb_nused[u] = (uint16_t)keep;
+    }
     c->fp_size = 0;
 }
 
@@ -247,7 +279,12 @@ bool cpu_translate_debug(const struct cpu *c, uint32_t lin, uint32_t *phys)
 static struct tlb_entry *tlb_fill(struct cpu *c, uint32_t lin, bool user, bool write)
 {
     struct xlate x = translate(c, lin, write, user);
-    struct tlb_entry *e = &c->tlb[user][(lin >> 12) & (TLB_SIZE - 1)];
+    unsigned idx = (lin >> 12) & (TLB_SIZE - 1);
+    struct tlb_entry *e = &c->tlb[user][idx];
+    if (!e->listed) {
+        e->listed = true;
+        c->tlb_used[user][c->tlb_nused[user]++] = (uint16_t)idx;
+    }
     uint32_t lpage = lin & ~0xFFFu;
     uint32_t ppage = x.phys & ~0xFFFu;
     const struct bus_page *p = bus_page(c->bus, ppage);

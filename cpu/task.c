@@ -163,8 +163,10 @@ void cpu_task_switch(struct cpu *c, uint16_t sel, enum task_switch_kind kind, ui
     } else if (new32) {
         c->cr3 = cr3;
     }
+    /* A 16-bit TSS has no upper halves: a 386 loads them as FFFFh (regs[]
+     * has them so), as Bochs models it, rather than keeping the old ones. */
     for (int r = 0; r < 8; r++)
-        c->gpr[r] = new32 ? regs[r] : (c->gpr[r] & 0xFFFF0000u) | (regs[r] & 0xFFFF);
+        c->gpr[r] = regs[r];
     c->eflags = 0;
     cpu_write_eflags(c, eflags, new32 ? 0xFFFFFFFFu : 0xFFFFu);
     c->eip = eip;

@@ -22,6 +22,7 @@ S_IGATE equ 0xB0        ; an interrupt gate in the GDT (invalid for LAR)
 S_STK   equ 0xB8        ; stack data, base 0, limit 0x9FFFF
 S_SS16  equ 0xC0        ; 16-bit stack (B=0) at 0x80000, limit 0xFFFF
 S_C16   equ 0xC8        ; 16-bit code (D=0) based at code16
+S_SS16S equ 0xD0        ; 16-bit stack (B=0) at SCRATCH + 0x10000, limit 0xFFFF
 S_LDTSEL equ 0x0C       ; LDT entry 1, RPL 0
 
 UNREAL  equ SCRATCH + 0x4000    ; above 1 MiB, read from real mode
@@ -65,6 +66,7 @@ test_main:
         SET_DESC S_STK,  0, 0x9FFFF, 0x4093
         SET_DESC S_SS16, 0x80000, 0xFFFF, 0x0093
         SET_DESC S_C16,  code16, 0xFFFF, 0x009B
+        SET_DESC S_SS16S, SCRATCH + 0x10000, 0xFFFF, 0x0093
         ; call gate to SEL_CODE0:0, no parameters; interrupt gate likewise
         mov edi, gdt + S_CGATE
         xor eax, eax
@@ -78,6 +80,7 @@ test_main:
         call tables
         call loads
         call limits
+        call pop_ss
         call caches
         call bits16
         call pointer_ops
@@ -344,6 +347,42 @@ limits:
         mov ax, SEL_DATA0
         mov ss, ax
         CHECK_NOEXC "an SS-relative read at the SS limit"
+        ret
+
+; ----------------------------------------- POP SS and the stack's size
+; POP moves the stack pointer by the StackAddrSize of the SS it pops from
+; (SDM POP), not by the B bit of the SS it loads: from a 16-bit stack only
+; SP moves (and wraps), from a 32-bit one all of ESP.
+SS16_TOP equ SCRATCH + 0x10000 + 0xFFFC    ; the slot at S_SS16S:FFFC
+pop_ss:
+        mov [saved_esp], esp
+        mov dword [SS16_TOP], SEL_DATA0
+        mov ax, S_SS16S
+        mov ss, ax
+        mov esp, 0x1234FFFC
+        pop ss                                  ; 32-bit operand: 4 bytes
+        mov ebx, esp
+        mov esp, [saved_esp]
+        CHECK_EQ ebx, 0x12340000, "32-bit POP SS on a 16-bit stack: SP wraps, ESP's upper half stays"
+
+        mov word [SS16_TOP + 2], SEL_DATA0
+        mov ax, S_SS16S
+        mov ss, ax
+        mov esp, 0x1234FFFE
+        o16 pop ss                              ; 2 bytes
+        mov ebx, esp
+        mov esp, [saved_esp]
+        CHECK_EQ ebx, 0x12340000, "16-bit POP SS on a 16-bit stack: SP wraps, ESP's upper half stays"
+
+        ; from the flat 32-bit stack to the 16-bit one: ESP moves by 4 in full
+        mov esp, SCRATCH + 0x20000
+        mov dword [SCRATCH + 0x20000], S_SS16S
+        pop ss
+        mov ebx, esp
+        mov ax, SEL_DATA0
+        mov ss, ax
+        mov esp, [saved_esp]
+        CHECK_EQ ebx, SCRATCH + 0x20004, "32-bit POP SS on a 32-bit stack loading a 16-bit SS: ESP + 4"
         ret
 
 ; ------------------------------------------------------- hidden caches

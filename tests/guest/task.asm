@@ -18,6 +18,9 @@ PTS     equ 0x460000    ; identity page tables for 0-16 MiB, shared
 PT_A    equ 0x464000    ; maps TPAGE for A
 PT_B    equ 0x465000    ; maps TPAGE for B
 TPAGE   equ 0x40000000  ; reads 0xAAAA in A, 0xBBBB in B
+S_T16   equ 0x60        ; a 16-bit (286) TSS
+S_C16T  equ 0x68        ; 32-bit code based at task16 (a 16-bit TSS holds a 16-bit IP)
+TSS_16  equ SCRATCH + 0x5000
 
 ; What task B saw, written by B each time it runs.
 %macro B_SNAPSHOT 0
@@ -121,6 +124,7 @@ test_main:
         call by_int
         call by_exception
         call bad_targets
+        call by_tss16
         mov eax, cr0
         and eax, 0x7FFFFFFF
         mov cr0, eax
@@ -245,6 +249,72 @@ bad_targets:
         CHECK_EXC 10, S_TBAD, "JMP to a TSS with a limit below 0x67: #TS(sel)"
         CHECK_EQ dword [b_runs], 5, "and B did not run"
         ret
+
+; A JMP to a 16-bit TSS: its AX..DI fill the low halves, and the upper
+; halves read FFFFh, as a 386 loads them (Bochs models it so), not what
+; the outgoing task left there.  The 286 task stores what it got and jumps
+; back to A (its state then goes into the 16-bit TSS).
+by_tss16:
+        mov edi, TSS_16
+        xor eax, eax
+        mov ecx, 0x2C / 4 + 1
+        rep stosd
+        mov word [TSS_16 + 0x0E], 0             ; IP
+        mov word [TSS_16 + 0x10], 2             ; FLAGS
+        mov eax, 0x1111
+        mov edi, TSS_16 + 0x12                  ; AX CX DX BX SP BP SI DI
+        mov ecx, 8
+.regs:  mov [edi], ax
+        add ax, 0x1111
+        add edi, 2
+        loop .regs
+        mov word [TSS_16 + 0x22], SEL_DATA0     ; ES
+        mov word [TSS_16 + 0x24], S_C16T        ; CS
+        mov word [TSS_16 + 0x26], SEL_DATA0     ; SS
+        mov word [TSS_16 + 0x28], SEL_DATA0     ; DS
+        SET_DESC S_T16, TSS_16, 0x2B, 0x0081    ; available 286 TSS
+        SET_DESC S_C16T, task16, 0xFFFF, 0x409B
+        mov [t16_esp_a], esp
+        mov eax, 0xABCD0000
+        mov ecx, eax
+        mov edx, eax
+        mov ebx, eax
+        mov ebp, eax
+        mov esi, eax
+        mov edi, eax
+        jmp S_T16:0
+.back:  mov ax, SEL_DATA0
+        mov ds, ax
+        mov es, ax
+        CHECK_EQ dword [t16_regs + 0], 0xFFFF1111, "16-bit TSS: EAX = FFFFh:AX"
+        CHECK_EQ dword [t16_regs + 4], 0xFFFF2222, "16-bit TSS: ECX = FFFFh:CX"
+        CHECK_EQ dword [t16_regs + 8], 0xFFFF3333, "16-bit TSS: EDX = FFFFh:DX"
+        CHECK_EQ dword [t16_regs + 12], 0xFFFF4444, "16-bit TSS: EBX = FFFFh:BX"
+        CHECK_EQ dword [t16_regs + 16], 0xFFFF5555, "16-bit TSS: ESP = FFFFh:SP"
+        CHECK_EQ dword [t16_regs + 20], 0xFFFF6666, "16-bit TSS: EBP = FFFFh:BP"
+        CHECK_EQ dword [t16_regs + 24], 0xFFFF7777, "16-bit TSS: ESI = FFFFh:SI"
+        CHECK_EQ dword [t16_regs + 28], 0xFFFF8888, "16-bit TSS: EDI = FFFFh:DI"
+        CHECK_EQ dword [t16_ran], 1, "the 286 task ran once"
+        ret
+
+; The 286 task (32-bit code at CS base task16): no stack use, its ESP is
+; FFFFh:SP on a flat stack.
+task16:
+        mov [t16_regs + 0], eax
+        mov [t16_regs + 4], ecx
+        mov [t16_regs + 8], edx
+        mov [t16_regs + 12], ebx
+        mov [t16_regs + 16], esp
+        mov [t16_regs + 20], ebp
+        mov [t16_regs + 24], esi
+        mov [t16_regs + 28], edi
+        inc dword [t16_ran]
+        jmp SEL_TSS:0
+        jmp task16
+
+t16_regs:  times 8 dd 0
+t16_ran:   dd 0
+t16_esp_a: dd 0
 
 b_mode:   dd 0
 b_resume: dd 0
