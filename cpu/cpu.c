@@ -90,6 +90,7 @@ void cpu_reset(struct cpu *c)
     fpu_reset(&c->fpu);
     cpu_msr_reset(c);
     c->intr = c->nmi = c->nmi_blocked = c->halted = false;
+    c->resume_valid = false;
     c->inhibit_at = 0;
     c->exc_vector = -1;
     c->deliv_vec = -1;
@@ -201,6 +202,7 @@ void cpu_set_state(struct cpu *c, const struct cpu_state *st)
     c->idtr.limit = st->idtr.limit;
     c->halted = st->halted;
     c->inhibit_at = 0;
+    c->resume_valid = false;
     cpu_tlb_flush(c);
     cpu_mode_changed(c);
 }
@@ -393,8 +395,21 @@ const struct insn *cpu_fetch_insn_slow(struct cpu *c, struct insn *scratch)
 
 /* ---- the run loop -------------------------------------------------- */
 
+void cpu_rep_suspend(struct cpu *c, const struct insn *in)
+{
+    if (in != &c->resume_in)
+        c->resume_in = *in;
+    c->resume_eip = c->eip;
+    c->resume_cs_base = c->seg[S_CS].base;
+    c->resume_mode = c->icmode;
+    c->resume_valid = true;
+    c->events = true;
+}
+
 static bool take_interrupt(struct cpu *c)
 {
+    if ((c->nmi && !c->nmi_blocked) || (c->intr && (c->eflags & F_IF) && c->icount != c->inhibit_at))
+        c->resume_valid = false; /* the handler's IRET fetches the instruction anew */
     if (c->nmi && !c->nmi_blocked) {
         c->nmi = false;
         c->halted = false;
@@ -427,7 +442,7 @@ bool cpu_check_events(struct cpu *c, enum cpu_exit *why)
     }
     /* Stay in the careful lane while something can still need attention. */
     c->events = c->nmi || c->intr || c->trace || (c->eflags & F_TF) || c->dbg_active ||
-                cpu_ac_active(c);
+                cpu_ac_active(c) || c->resume_valid;
     return false;
 }
 

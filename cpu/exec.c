@@ -818,7 +818,15 @@ static __attribute__((noinline)) uint32_t careful_step(struct cpu *c, uint32_t e
     c->int_taken = false;
     if (c->dbg_active)
         cpu_debug_before(c);
-    const struct insn *in = cpu_fetch_insn(c, eip, scratch);
+    const struct insn *in;
+    if (c->resume_valid && eip == c->resume_eip && c->seg[S_CS].base == c->resume_cs_base &&
+        c->icmode == c->resume_mode) {
+        *scratch = c->resume_in;
+        in = scratch;
+    } else {
+        in = cpu_fetch_insn(c, eip, scratch);
+    }
+    c->resume_valid = false;
     if (c->trace)
         cpu_trace_insn(c, in);
     eip = exec_insn(c, in, eip + in->len, n);

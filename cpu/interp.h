@@ -188,6 +188,14 @@ struct cpu {
     bool intr;            /* INTR line level */
     bool nmi;             /* NMI latched */
     bool nmi_blocked;     /* an NMI handler runs: further NMIs wait for the next IRET (286 and later) */
+    /* A repeated string instruction that a run's end (budget, a stop for
+     * a timer) cut between iterations: it resumes as decoded then, even if
+     * it overwrote its own bytes meanwhile, as the chip keeps executing the
+     * instruction it has.  Only delivering an interrupt or exception makes
+     * the CPU fetch it anew (after the handler's IRET). */
+    bool resume_valid;
+    uint32_t resume_eip, resume_cs_base, resume_mode;
+    struct insn resume_in;
     bool halted;
     bool events;          /* any of nmi, intr, stop_req, halted may be set: check them */
     uint64_t inhibit_at;  /* no INTR before the instruction with this icount (STI, MOV SS) */
@@ -493,6 +501,8 @@ enum cpu_exit cpu_run_inner(struct cpu *c);
 /* Handles c->events at an instruction boundary: stop requests, interrupts,
  * halt.  Returns true (and *why) when the run must end. */
 bool cpu_check_events(struct cpu *c, enum cpu_exit *why);
+/* Keeps in, a repeat stopped between iterations at c->eip, to resume. */
+void cpu_rep_suspend(struct cpu *c, const struct insn *in);
 /* Names for the trace and for error messages. */
 const char *cpu_op_name(unsigned op);
 void cpu_trace_insn(struct cpu *c, const struct insn *in);

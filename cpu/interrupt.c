@@ -313,6 +313,7 @@ static bool is_trap(const struct cpu *c, int v)
 
 bool cpu_deliver_exception(struct cpu *c)
 {
+    c->resume_valid = false; /* after the handler the instruction is fetched anew */
     int vector = c->exc_vector;
     uint32_t err = c->exc_error;
     bool has_err = c->exc_has_error;

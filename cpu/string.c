@@ -246,9 +246,10 @@ void cpu_exec_string(struct cpu *c, const struct insn *in)
         if (cnt == 0)
             break;
         if (ran && !c->stepping) {
-            if (c->icount + ran >= c->run_limit || c->nmi || (c->intr && (c->eflags & F_IF)) ||
-                c->stop_req) {
+            if (c->icount + ran >= c->run_limit || (c->nmi && !c->nmi_blocked) ||
+                (c->intr && (c->eflags & F_IF)) || c->stop_req) {
                 c->next_eip = c->eip;
+                cpu_rep_suspend(c, in);
                 break;
             }
         }

@@ -65,6 +65,19 @@ bench-cpu-loop: popek $(BENCH_DIR)/bench.bin $(BENCH_DIR)/bench.expected $(BENCH
 		sh tests/bench/bench.sh cpu-loop $(BENCH_RUNS) $(BENCH_DIR)/bench.expected \
 		./popek --bios $(BENCH_DIR)/bench.bin
 
+$(BENCH_DIR)/repsmc.bin: tests/bench/repsmc.asm
+	@mkdir -p $(@D)
+	$(NASM) -f bin -o $@ $<
+
+# A REP MOVSB that overwrites itself: the same result whatever cuts the run
+# (slices, and the frequent timer deadlines the image programs).
+CHECKS += check-repsmc
+check-repsmc: popek $(BENCH_DIR)/repsmc.bin
+	@for m in 8086 286 386 p6; do for s in "" "--slice 1" "--slice 2" "--slice 3" "--slice 997"; do \
+		CHECK_TIMEOUT=20 sh tests/bench/check.sh "rep-smc ($$m $${s:-default slice})" tests/bench/repsmc.expected \
+			./popek --cpu $$m $$s --bios $(BENCH_DIR)/repsmc.bin || exit 1; \
+	done; done
+
 CHECKS += check-hello
 check-hello: popek $(BENCH_DIR)/hello.bin
 	@for m in $(BENCH_MODELS); do \
