@@ -265,6 +265,33 @@ uint64_t cpu_instructions(const struct cpu *c)
     return c->icount;
 }
 
+void cpu_set_log(struct cpu *c, FILE *f, unsigned mask)
+{
+    c->log = f;
+    c->log_mask = f ? mask : 0;
+    c->guest_errors = 0;
+}
+
+#define GUEST_ERRORS_LOGGED 10
+
+void cpu_guest_error(struct cpu *c, const char *fmt, ...)
+{
+    if (!(c->log_mask & CPU_LOG_GUEST_ERRORS) || c->guest_errors > GUEST_ERRORS_LOGGED)
+        return;
+    if (c->guest_errors++ == GUEST_ERRORS_LOGGED) {
+        fprintf(c->log, "popek: guest error: further guest errors are not logged\n");
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(c->log, "popek: guest error: ");
+    vfprintf(c->log, fmt, ap);
+    va_end(ap);
+    fprintf(c->log, " (instruction %llu)\n", (unsigned long long)c->icount);
+    cpu_dump(c, c->log);
+    fflush(c->log);
+}
+
 void cpu_error_exit(struct cpu *c, const char *fmt, ...)
 {
     va_list ap;

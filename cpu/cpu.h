@@ -116,6 +116,9 @@ bool cpu_has_fpu(const struct cpu *cpu);
 
 /* Writes one line per executed instruction to f (NULL turns it off). */
 void cpu_set_trace(struct cpu *cpu, FILE *f);
+/* Diagnostics about the guest, written to f (NULL: none), by kind: */
+#define CPU_LOG_GUEST_ERRORS 0x1u /* e.g. execution from unmapped memory, with the registers */
+void cpu_set_log(struct cpu *cpu, FILE *f, unsigned mask);
 /* Prints registers, flags, segments and the bytes at CS:EIP. */
 void cpu_dump(const struct cpu *cpu, FILE *f);
 /* A human-readable reason for the last CPU_EXIT_ERROR. */

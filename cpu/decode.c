@@ -253,8 +253,14 @@ static uint8_t fetch_slow(struct fetcher *f)
         b = (uint8_t)bus_read(c->bus, phys, 1);
         f->nocache = true;
     } else {
-        cpu_error_exit(c, "execution from unmapped memory at %04x:%08x (physical %08x)",
-                       c->seg[S_CS].sel, off, phys);
+        /* Nothing answers there: the data lines float high, and a PC
+         * reads FFh (FF FF is #UD from the 286 on).  Not an emulator
+         * error: what the guest does is its business; --log says so. */
+        b = 0xFF;
+        f->nocache = true;
+        if (f->pos == 0)
+            cpu_guest_error(c, "execution from unmapped memory at %04x:%08x (physical %08x)", c->seg[S_CS].sel,
+                            off, phys);
     }
     if (f->pos == 0)
         f->phys0 = phys;

@@ -157,6 +157,9 @@ struct cpu {
     bool int_taken;       /* this instruction delivered an interrupt or exception */
     struct fpu fpu;
     struct cpu_msrs msr;
+    FILE *log;              /* cpu_set_log */
+    unsigned log_mask;
+    unsigned guest_errors;  /* how many were logged */
     void (*apic_base_hook)(void *opaque, uint32_t value);
     void *apic_base_opaque;
     uint64_t tsc_offset;
@@ -344,6 +347,14 @@ bool cpu_deliver_exception(struct cpu *c);
 void cpu_interrupt_real(struct cpu *c, uint8_t vector, uint32_t return_eip);
 /* Stops the run with CPU_EXIT_ERROR and a message (an emulator-level problem). */
 NORETURN void cpu_error_exit(struct cpu *c, const char *fmt, ...);
+/* Something the guest did that a real PC allows but that is almost always
+ * a guest bug: logged with the registers when CPU_LOG_GUEST_ERRORS is on
+ * (the first few occurrences), otherwise silent.  Execution goes on. */
+void cpu_guest_error(struct cpu *c, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 
 void cpu_debug_changed(struct cpu *c);
 /* Before an instruction in the careful lane: instruction breakpoints. */

@@ -73,10 +73,27 @@ void chardev_mem_clear(struct chardev *cd)
 
 /* --- FILE* -------------------------------------------------------------- */
 
+/* A sink that failed (a full disk, a closed pipe) keeps failing: the
+ * first error is kept for the frontend to report, and output after it is
+ * counted as lost rather than retried. */
+static bool write_failed(struct chardev *cd, size_t len)
+{
+    if (!cd->write_errno)
+        return false;
+    cd->out_lost += len;
+    return true;
+}
+
 static void chardev_file_write(struct chardev *cd, const uint8_t *buf, size_t len)
 {
-    fwrite(buf, 1, len, cd->file);
-    fflush(cd->file);
+    if (write_failed(cd, len))
+        return;
+    errno = 0;
+    if (fwrite(buf, 1, len, cd->file) != len || fflush(cd->file) != 0) {
+        cd->write_errno = errno ? errno : EIO;
+        cd->out_lost += len;
+        clearerr(cd->file);
+    }
 }
 
 static const struct chardev_ops chardev_file_ops = {
@@ -93,12 +110,19 @@ void chardev_init_file(struct chardev *cd, FILE *out)
 
 static void chardev_fd_write(struct chardev *cd, const uint8_t *buf, size_t len)
 {
+    if (write_failed(cd, len))
+        return;
     while (cd->out_fd >= 0 && len > 0) {
         ssize_t n = write(cd->out_fd, buf, len);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0)
-            return; /* EAGAIN or a closed peer: drop, as a line would */
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return; /* a peer that does not read: drop, as a line would */
+        if (n <= 0) {
+            cd->write_errno = n < 0 ? errno : EIO;
+            cd->out_lost += len;
+            return;
+        }
         buf += n;
         len -= (size_t)n;
     }

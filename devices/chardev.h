@@ -49,6 +49,8 @@ struct chardev {
     void *notify_opaque;
 
     uint64_t out_bytes;     /* bytes written by the guest side */
+    int write_errno;        /* the first error writing to the host (0: none); later output is dropped */
+    uint64_t out_lost;      /* bytes not delivered because of it */
     uint64_t in_bytes;      /* bytes accepted into the input ring */
     uint64_t in_dropped;    /* bytes pushed while the ring was full */
 };

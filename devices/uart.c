@@ -306,6 +306,26 @@ static void uart_tx_timer(void *opaque, uint64_t now)
     uart_update_irq(u);
 }
 
+void uart_flush_tx(struct uart *u)
+{
+    if (u->mcr & UART_MCR_LOOP)
+        return; /* looped back: nothing was bound for the line */
+    while (u->tsr_busy || u->tx.count) {
+        if (!u->tsr_busy) {
+            u->tsr = fifo_pop(&u->tx);
+            u->tsr_busy = true;
+        }
+        uint8_t b = u->tsr & uart_word_mask(u);
+        u->tsr_busy = false;
+        u->tx_bytes++;
+        if (u->cd)
+            chardev_write(u->cd, &b, 1);
+    }
+    clock_timer_del(&u->tx_timer);
+    u->thre_pending = true;
+    uart_update_irq(u);
+}
+
 static void uart_write_thr(struct uart *u, uint8_t val)
 {
     if (u->tx.count >= uart_depth(u)) {

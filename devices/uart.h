@@ -163,5 +163,9 @@ void uart_set_modem_inputs(struct uart *u, uint8_t lines);
 
 /* Nanoseconds one character takes at the current LCR and divisor. */
 uint64_t uart_char_time_ns(const struct uart *u);
+/* Sends at once what the transmitter still holds (the shift register and
+ * THR or the TX FIFO): when the machine stops, bytes the guest wrote must
+ * reach the host rather than wait for character times that never come. */
+void uart_flush_tx(struct uart *u);
 
 #endif

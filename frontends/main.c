@@ -1,11 +1,13 @@
 /* popek: the command-line frontend.  Parses the options, builds one
  * machine, loads the firmware, runs it to the end and maps the way the run
  * ended to an exit status (see options.h and `popek --help`).  Its whole
- * state is one struct frontend owned by main(). */
-#define _XOPEN_SOURCE 600 /* posix_openpt, grantpt, unlockpt, ptsname */
+ * state is one struct frontend owned by main(), except the number of a
+ * terminating signal, which a signal handler can only leave in a static. */
+#define _XOPEN_SOURCE 700 /* posix_openpt, grantpt, unlockpt, ptsname, sigaction, strsignal */
 #include <unistd.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <termios.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -21,14 +23,43 @@
 struct frontend {
     struct options opt;
     struct machine machine;
+    bool machine_up;  /* machine_init succeeded: machine_free is due */
     FILE *trace;      /* --trace stream, NULL when off */
     bool trace_owned; /* trace was opened here and must be closed */
+    FILE *log;        /* --log-file stream (stderr by default) */
+    bool log_owned;
     uint64_t executed;
     double seconds;
     struct terminal term; /* COM1 on the user's terminal (--serial stdio) */
     int serial_pty;       /* --serial pty: the master side, or -1 */
     FILE *serial_file;    /* --serial file:PATH */
+    const char *serial_name; /* what COM1 is connected to, for messages */
+    bool serial_reports; /* write errors on COM1's stream are the user's business */
+    void (*input_poll)(void *opaque); /* the serial backend's poll hook, or NULL */
+    void *input_opaque;
 };
+
+/* SIGINT, SIGTERM, SIGHUP: the run ends at the next slice boundary and
+ * the frontend cleans up (terminal, files) as on any other exit. */
+static volatile sig_atomic_t caught_signal;
+
+static void on_signal(int sig)
+{
+    caught_signal = sig;
+}
+
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    /* A reader that went away is a write error to report, not a death. */
+    signal(SIGPIPE, SIG_IGN);
+}
 
 static double now_seconds(void)
 {
@@ -56,15 +87,20 @@ static int open_trace(struct frontend *fe)
     return 0;
 }
 
-static void close_trace(struct frontend *fe)
+static int open_log(struct frontend *fe)
 {
-    if (!fe->trace)
-        return;
-    cpu_set_trace(fe->machine.cpu, NULL);
-    if (fe->trace_owned && fclose(fe->trace) != 0)
-        fprintf(stderr, "popek: error writing trace file %s: %s\n", fe->opt.trace, strerror(errno));
-    fe->trace = NULL;
-    fe->trace_owned = false;
+    if (!fe->opt.log_mask)
+        return 0;
+    fe->log = stderr;
+    if (fe->opt.log_file) {
+        fe->log = fopen(fe->opt.log_file, "w");
+        if (!fe->log) {
+            fprintf(stderr, "popek: cannot open log file %s: %s\n", fe->opt.log_file, strerror(errno));
+            return -1;
+        }
+        fe->log_owned = true;
+    }
+    return 0;
 }
 
 static void print_stats(const struct frontend *fe)
@@ -80,17 +116,45 @@ static void pty_poll(void *opaque)
     chardev_poll(&fe->machine.pc.serial_cd[0]);
 }
 
-/* Connects COM1 to what --serial names: the terminal, a pty, a file or nothing. */
+/* Between CPU slices: a terminating signal ends the run; then the serial
+ * backend reads its input. */
+static void frontend_poll(void *opaque)
+{
+    struct frontend *fe = opaque;
+    int sig = caught_signal;
+    if (sig && !fe->machine.stop) {
+        fprintf(stderr, "\r\npopek: terminating on signal %d (%s)\r\n", sig, strsignal(sig));
+        machine_request_exit(&fe->machine, 128 + sig);
+    }
+    if (fe->input_poll)
+        fe->input_poll(fe->input_opaque);
+}
+
+static void frontend_idle(void *opaque, uint64_t ns)
+{
+    struct frontend *fe = opaque;
+    terminal_idle(&fe->term, ns);
+}
+
+/* Connects COM1 to what --serial names: the terminal, a pty, a file or
+ * nothing.  Last in the set-up, so that nothing fails after the terminal
+ * went raw. */
 static int setup_serial(struct frontend *fe)
 {
     const char *dev = fe->opt.serial ? fe->opt.serial : fe->opt.kernel ? "stdio" : "null";
     struct chardev *cd = &fe->machine.pc.serial_cd[0];
     void (*notify)(void *) = cd->notify;
     void *opaque = cd->notify_opaque;
+    fe->machine.host = (struct machine_host_hooks){ frontend_poll, NULL, fe, false };
     if (!strcmp(dev, "stdio")) {
         chardev_init_fd(cd, -1, STDOUT_FILENO);
         terminal_open(&fe->term, STDIN_FILENO, STDOUT_FILENO, cd, &fe->machine);
-        fe->machine.host = (struct machine_host_hooks){ terminal_poll, terminal_idle, &fe->term };
+        fe->input_poll = terminal_poll;
+        fe->input_opaque = &fe->term;
+        fe->machine.host.idle = frontend_idle;
+        fe->machine.host.live_input = true;
+        fe->serial_name = "standard output";
+        fe->serial_reports = true;
     } else if (!strcmp(dev, "pty")) {
         int master = posix_openpt(O_RDWR | O_NOCTTY);
         if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0) {
@@ -112,7 +176,11 @@ static int setup_serial(struct frontend *fe)
         fprintf(stderr, "popek: COM1 is on %s\n", ptsname(master));
         fe->serial_pty = master;
         chardev_init_fd(cd, master, master);
-        fe->machine.host = (struct machine_host_hooks){ pty_poll, NULL, fe };
+        fe->input_poll = pty_poll;
+        fe->input_opaque = fe;
+        fe->machine.host.live_input = true;
+        /* A pty's peer comes and goes, as a cable would: not an error. */
+        fe->serial_name = "the pseudo-terminal";
     } else if (!strncmp(dev, "file:", 5)) {
         fe->serial_file = fopen(dev + 5, "wb");
         if (!fe->serial_file) {
@@ -120,11 +188,86 @@ static int setup_serial(struct frontend *fe)
             return -1;
         }
         chardev_init_file(cd, fe->serial_file);
+        fe->serial_name = dev + 5;
+        fe->serial_reports = true;
     } else {
         chardev_init_null(cd);
     }
     chardev_set_consumer(cd, notify, opaque);
     return 0;
+}
+
+/* Undoes the set-up, whatever part of it happened; safe to call twice.
+ * Returns -1 if closing the serial file lost output. */
+static int teardown(struct frontend *fe)
+{
+    int rc = 0;
+    terminal_close(&fe->term);
+    if (fe->serial_file) {
+        if (fclose(fe->serial_file) != 0 && !fe->machine.pc.serial_cd[0].write_errno)
+            fe->machine.pc.serial_cd[0].write_errno = errno ? errno : EIO;
+        fe->serial_file = NULL;
+    }
+    if (fe->serial_pty > 0) {
+        close(fe->serial_pty);
+        fe->serial_pty = -1;
+    }
+    if (fe->trace) {
+        if (fe->machine_up)
+            cpu_set_trace(fe->machine.cpu, NULL);
+        if (fe->trace_owned && fclose(fe->trace) != 0) {
+            fprintf(stderr, "popek: error writing trace file %s: %s\n", fe->opt.trace, strerror(errno));
+            rc = -1;
+        }
+        fe->trace = NULL;
+        fe->trace_owned = false;
+    }
+    if (fe->log) {
+        if (fe->machine_up)
+            cpu_set_log(fe->machine.cpu, NULL, 0);
+        if (fe->log_owned)
+            fclose(fe->log);
+        fe->log = NULL;
+        fe->log_owned = false;
+    }
+    return rc;
+}
+
+/* How the run ended, as an exit status, with a message where it helps. */
+static int run_status(struct frontend *fe, enum cpu_exit why)
+{
+    struct machine *m = &fe->machine;
+    switch (why) {
+    case CPU_EXIT_HALT:
+        if (m->idle_stuck) {
+            fprintf(stderr, "popek: the guest halted with interrupts enabled, and for an hour of guest time "
+                            "nothing woke it: nothing can\n");
+            return fe->opt.kernel ? POPEK_EXIT_HALTED : POPEK_EXIT_OK;
+        }
+        if (fe->opt.kernel) {
+            /* A kernel that halts for good (a panic, "halt") has not powered
+             * the machine off; a firmware image halting is how test ROMs end. */
+            fprintf(stderr, "popek: the guest halted with interrupts disabled (not a power-off)\n");
+            return POPEK_EXIT_HALTED;
+        }
+        return POPEK_EXIT_OK;
+    case CPU_EXIT_SHUTDOWN:
+        fprintf(stderr, "popek: the guest shut the CPU down (triple fault)\n");
+        return POPEK_EXIT_SHUTDOWN;
+    case CPU_EXIT_ERROR:
+        fprintf(stderr, "popek: emulator error: %s\n", cpu_error(m->cpu));
+        cpu_dump(m->cpu, stderr);
+        return POPEK_EXIT_ERROR;
+    case CPU_EXIT_STOP:
+        /* A device ended the run (the exit port, an ACPI power-off, a
+         * reset of a directly booted kernel), or the user did. */
+        if (m->rebooted)
+            fprintf(stderr, "popek: the guest rebooted; with --kernel there is no firmware to restart, so the run ends\n");
+        return m->exit_status;
+    default:
+        fprintf(stderr, "popek: the run stopped (exit reason %d)\n", (int)why);
+        return POPEK_EXIT_OK;
+    }
 }
 
 /* Runs the machine the options describe; returns the process exit status. */
@@ -146,67 +289,41 @@ static int frontend_run(struct frontend *fe)
         fprintf(stderr, "popek: cannot set up the machine: %s\n", strerror(-rc));
         return POPEK_EXIT_USAGE;
     }
-    if (setup_serial(fe) < 0) {
-        machine_free(&fe->machine);
-        return POPEK_EXIT_USAGE;
-    }
+    fe->machine_up = true;
     int lrc = fe->opt.kernel ? frontend_boot_kernel(&fe->machine, fe->opt.kernel, fe->opt.initrd, fe->opt.append)
                              : machine_load_bios(&fe->machine, fe->opt.bios);
-    if (lrc < 0 || open_trace(fe) < 0) {
+    if (lrc < 0 || open_trace(fe) < 0 || open_log(fe) < 0 || setup_serial(fe) < 0) {
+        teardown(fe);
         machine_free(&fe->machine);
         return POPEK_EXIT_USAGE;
     }
     if (fe->trace)
         cpu_set_trace(fe->machine.cpu, fe->trace);
+    if (fe->log)
+        cpu_set_log(fe->machine.cpu, fe->log, fe->opt.log_mask);
 
     double t0 = now_seconds();
     enum cpu_exit why = machine_run(&fe->machine, &fe->executed);
     fe->seconds = now_seconds() - t0;
+    machine_end(&fe->machine);
 
     /* What the guest printed comes before any diagnostic about the end. */
     fflush(stdout);
-    int status;
-    switch (why) {
-    case CPU_EXIT_HALT:
-        if (fe->opt.kernel) {
-            /* A kernel that halts for good (a panic, "halt") has not powered
-             * the machine off; a firmware image halting is how test ROMs end. */
-            fprintf(stderr, "popek: the guest halted with interrupts disabled (not a power-off)\n");
-            status = POPEK_EXIT_HALTED;
-        } else {
-            status = POPEK_EXIT_OK;
-        }
-        break;
-    case CPU_EXIT_SHUTDOWN:
-        fprintf(stderr, "popek: the guest shut the CPU down (triple fault)\n");
-        status = POPEK_EXIT_SHUTDOWN;
-        break;
-    case CPU_EXIT_ERROR:
-        fprintf(stderr, "popek: emulator error: %s\n", cpu_error(fe->machine.cpu));
-        cpu_dump(fe->machine.cpu, stderr);
-        status = POPEK_EXIT_ERROR;
-        break;
-    case CPU_EXIT_STOP:
-        /* A device ended the run: the exit port, an ACPI power-off, or a
-         * reset of a directly booted kernel. */
-        if (fe->machine.rebooted)
-            fprintf(stderr, "popek: the guest rebooted; with --kernel there is no firmware to restart, so the run ends\n");
-        status = fe->machine.exit_status;
-        break;
-    default:
-        fprintf(stderr, "popek: the run stopped (exit reason %d)\n", (int)why);
-        status = POPEK_EXIT_OK;
-        break;
-    }
     terminal_close(&fe->term);
-    if (fe->serial_file)
-        fclose(fe->serial_file);
-    if (fe->serial_pty > 0)
-        close(fe->serial_pty);
-    close_trace(fe);
+    int status = run_status(fe, why);
+    if (teardown(fe) < 0 && status == POPEK_EXIT_OK)
+        status = POPEK_EXIT_USAGE;
+    const struct chardev *cd = &fe->machine.pc.serial_cd[0];
+    if (fe->serial_reports && cd->write_errno) {
+        fprintf(stderr, "popek: COM1 output to %s failed: %s; %" PRIu64 " of %" PRIu64 " bytes were lost\n",
+                fe->serial_name, strerror(cd->write_errno), cd->out_lost, cd->out_bytes);
+        if (status == POPEK_EXIT_OK)
+            status = POPEK_EXIT_USAGE;
+    }
     if (fe->opt.stats)
         print_stats(fe);
     machine_free(&fe->machine);
+    fe->machine_up = false;
     return status;
 }
 
@@ -217,7 +334,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "popek: out of memory\n");
         return POPEK_EXIT_USAGE;
     }
+    fe->serial_pty = -1;
     options_default(&fe->opt);
+    catch_signals();
     int status;
     switch (options_parse(&fe->opt, argc, argv, stdout, stderr)) {
     case OPT_RUN:

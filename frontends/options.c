@@ -21,6 +21,9 @@ enum {
     OPT_SLICE,
     OPT_FPU,
     OPT_VERSION,
+    OPT_LOG,
+    OPT_LOG_FILE,
+    OPT_NOGRAPHIC,
 };
 
 static const struct option long_options[] = {
@@ -36,13 +39,113 @@ static const struct option long_options[] = {
     {"stats", no_argument, NULL, OPT_STATS},
     {"slice", required_argument, NULL, OPT_SLICE},
     {"fpu", no_argument, NULL, OPT_FPU},
+    {"log", required_argument, NULL, OPT_LOG},
+    {"log-file", required_argument, NULL, OPT_LOG_FILE},
+    {"nographic", no_argument, NULL, OPT_NOGRAPHIC},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
 };
 
-/* Leading ':' makes a missing argument return ':' rather than '?'. */
-static const char short_options[] = ":hm:";
+/* Leading ':' makes a missing argument return ':' rather than '?'.  -d and
+ * -D are QEMU's spellings of --log and --log-file. */
+static const char short_options[] = ":hm:d:D:";
+
+/* QEMU's single-dash spellings that Popek understands, and what they are. */
+static const struct {
+    const char *qemu, *popek;
+} qemu_spellings[] = {
+    { "kernel", "--kernel" }, { "initrd", "--initrd" }, { "append", "--append" }, { "bios", "--bios" },
+    { "serial", "--serial" }, { "cpu", "--cpu" }, { "nographic", "--nographic" }, { "help", "--help" },
+    { "version", "--version" }, { "memory", "--memory" },
+    /* Popek's own long options, written with one dash */
+    { "trace", "--trace" }, { "stats", "--stats" }, { "slice", "--slice" }, { "fpu", "--fpu" },
+    { "rtc-base", "--rtc-base" }, { "log", "--log" }, { "log-file", "--log-file" },
+};
+
+/* QEMU options Popek does not have (yet): refused by name rather than
+ * misread as a cluster of short options (-hda is not -h -d a). */
+static const char *const qemu_unsupported[] = {
+    "hda", "hdb", "hdc", "hdd", "fda", "fdb", "cdrom", "drive", "blockdev", "boot", "snapshot", "pflash",
+    "monitor", "qmp", "mon", "chardev", "gdb", "s", "S", "vga", "display", "sdl", "curses", "vnc", "spice",
+    "device", "netdev", "net", "nic", "usb", "usbdevice", "smp", "numa", "enable-kvm", "accel", "machine", "M",
+    "no-reboot", "no-shutdown", "rtc", "icount", "audiodev", "soundhw", "global", "name", "uuid", "k", "L",
+    "option-rom", "readconfig", "writeconfig", "nodefaults", "no-user-config", "object", "incoming", "loadvm",
+    "daemonize", "pidfile", "plugin", "semihosting", "watchdog", "watchdog-action", "action", "parallel",
+    "virtfs", "fsdev", "full-screen", "g", "full-screen", "singlestep", "overcommit", "msg", "sandbox",
+    "dtb", "fw_cfg", "add-fd", "trace-unassigned", "only-migratable", "run-with", "compat", "mem-path",
+    "mem-prealloc", "bt", "cpu-list",
+};
+
+static bool qemu_option_unsupported(const char *name)
+{
+    for (size_t k = 0; k < sizeof(qemu_unsupported) / sizeof(qemu_unsupported[0]); k++)
+        if (strcmp(name, qemu_unsupported[k]) == 0)
+            return true;
+    return false;
+}
+
+/* Rewrites QEMU's single-dash spellings into out[] (as many entries as
+ * argv; the strings are argv's or literals).  Returns -1 after a message
+ * for a QEMU option Popek lacks or an unknown single-dash word. */
+static int translate_qemu(int argc, char **argv, char **out, FILE *err)
+{
+    bool options_end = false;
+    for (int i = 0; i < argc; i++) {
+        char *a = argv[i];
+        out[i] = a;
+        if (i == 0 || options_end || a[0] != '-' || a[1] == 0)
+            continue;
+        if (strcmp(a, "--") == 0) {
+            options_end = true;
+            continue;
+        }
+        const char *name = a[1] == '-' ? a + 2 : a + 1;
+        if (qemu_option_unsupported(name)) {
+            fprintf(err, "popek: option '%s' (a QEMU option) is not supported by Popek yet\n", a);
+            return -1;
+        }
+        if (a[1] == '-' || a[2] == 0)
+            continue; /* --long, or a one-letter option: getopt's business */
+        bool known = false;
+        for (size_t k = 0; k < sizeof(qemu_spellings) / sizeof(qemu_spellings[0]); k++)
+            if (strcmp(name, qemu_spellings[k].qemu) == 0) {
+                out[i] = (char *)qemu_spellings[k].popek;
+                known = true;
+            }
+        if (known)
+            continue;
+        if (a[1] == 'm' || a[1] == 'd' || a[1] == 'D')
+            continue; /* -m128M, -dguest_errors: a short option with its argument attached */
+        fprintf(err, "popek: unknown option '%s'\n", a);
+        fprintf(err, "Try 'popek --help' for more information.\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* --log items, as QEMU's -d names them. */
+static int parse_log(const char *arg, unsigned *mask, FILE *out, FILE *err)
+{
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", arg);
+    unsigned m = 0;
+    for (char *save = NULL, *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        if (!strcmp(item, "guest_errors")) {
+            m |= CPU_LOG_GUEST_ERRORS;
+        } else if (!strcmp(item, "help")) {
+            fprintf(out, "Log items (comma separated):\n"
+                         "guest_errors  what the guest does that is almost surely a bug (execution from\n"
+                         "              unmapped memory), with the registers\n");
+            return 1;
+        } else {
+            fprintf(err, "popek: unknown log item '%s' (try '--log help')\n", item);
+            return -1;
+        }
+    }
+    *mask |= m;
+    return 0;
+}
 
 void options_default(struct options *o)
 {
@@ -85,6 +188,13 @@ void options_usage(FILE *f, const char *prog)
             "                     386; the 486 and later always have their FPU\n"
             "  --slice N          run the CPU N instructions at a time (default 16777216);\n"
             "                     a debugging aid: results must not depend on it\n"
+            "  -d, --log ITEMS    log diagnostics about the guest (comma separated;\n"
+            "                     'help' lists them): guest_errors\n"
+            "  -D, --log-file FILE  where --log writes (default: standard error)\n"
+            "  --nographic        there is no display: COM1 on the terminal (the default\n"
+            "                     with --kernel; with --bios it replaces 'null')\n"
+            "QEMU's single-dash spellings work too: -kernel, -initrd, -append, -bios, -m,\n"
+            "-cpu, -serial, -nographic, -d, -D.\n"
             "  -h, --help         print this help and exit\n"
             "      --version      print the version and exit\n"
             "\n"
@@ -92,7 +202,10 @@ void options_usage(FILE *f, const char *prog)
             "status a test kernel wrote to port 0xF4 (isa-debug-exit style); 1 bad\n"
             "arguments or the machine could not be set up; 2 emulator error (the CPU\n"
             "state is dumped to standard error); 3 the guest shut the CPU down (triple\n"
-            "fault); 4 a booted kernel halted with interrupts off (not a power-off).\n",
+            "fault); 4 a booted kernel halted with interrupts off (not a power-off) or for\n"
+            "good (nothing could wake it); 128+N ended by signal N (SIGINT, SIGTERM,\n"
+            "SIGHUP).  Output that could not be written (--serial file:, standard\n"
+            "output) makes a status of 0 into 1.\n",
             prog, prog);
 }
 
@@ -135,6 +248,8 @@ int options_parse_size(const char *s, uint64_t *bytes)
 static int parse_memory(const char *arg, uint32_t *out, FILE *err)
 {
     uint64_t bytes;
+    if (strncmp(arg, "size=", 5) == 0) /* QEMU: -m size=128M */
+        arg += 5;
     if (options_parse_size(arg, &bytes) < 0) {
         fprintf(err, "popek: bad memory size '%s' (want e.g. 640K, 32M or 1G)\n", arg);
         return -1;
@@ -152,9 +267,18 @@ static int parse_memory(const char *arg, uint32_t *out, FILE *err)
     return 0;
 }
 
-enum opt_result options_parse(struct options *o, int argc, char **argv, FILE *out, FILE *err)
+enum opt_result options_parse(struct options *o, int argc, char **qargv, FILE *out, FILE *err)
 {
     const char *prog = "popek";
+    char **argv = calloc((size_t)argc + 1, sizeof(*argv));
+    if (!argv) {
+        fprintf(err, "popek: out of memory\n");
+        return OPT_ERROR;
+    }
+    enum opt_result r = OPT_ERROR;
+    bool nographic = false;
+    if (translate_qemu(argc, qargv, argv, err) < 0)
+        goto done;
     opterr = 0;
     optind = 0; /* glibc: full reinitialisation of getopt's state */
     for (;;) {
@@ -178,7 +302,7 @@ enum opt_result options_parse(struct options *o, int argc, char **argv, FILE *ou
             if (strcmp(optarg, "stdio") && strcmp(optarg, "null") && strcmp(optarg, "pty") &&
                 strncmp(optarg, "file:", 5)) {
                 fprintf(err, "popek: --serial wants stdio, pty, null or file:PATH, not '%s'\n", optarg);
-                return OPT_ERROR;
+                goto done;
             }
             o->serial = optarg;
             break;
@@ -186,12 +310,12 @@ enum opt_result options_parse(struct options *o, int argc, char **argv, FILE *ou
             if (cpu_parse_model(optarg, &o->model) < 0) {
                 fprintf(err, "popek: unknown CPU model '%s' (want 8086, 286, 386, 486, pentium or p6)\n",
                         optarg);
-                return OPT_ERROR;
+                goto done;
             }
             break;
         case 'm':
             if (parse_memory(optarg, &o->ram_size, err) < 0)
-                return OPT_ERROR;
+                goto done;
             break;
         case OPT_TRACE:
             o->trace = optarg;
@@ -205,7 +329,7 @@ enum opt_result options_parse(struct options *o, int argc, char **argv, FILE *ou
             long long v = strtoll(optarg, &end, 10);
             if (errno || *end || end == optarg) {
                 fprintf(err, "popek: --rtc-base wants seconds since 1970, not '%s'\n", optarg);
-                return OPT_ERROR;
+                goto done;
             }
             o->rtc_fixed = true;
             o->rtc_base = v;
@@ -220,17 +344,37 @@ enum opt_result options_parse(struct options *o, int argc, char **argv, FILE *ou
             unsigned long long v = strtoull(optarg, &end, 10);
             if (errno || *end || end == optarg || v == 0 || optarg[0] == '-') {
                 fprintf(err, "popek: --slice wants a positive number of instructions, not '%s'\n", optarg);
-                return OPT_ERROR;
+                goto done;
             }
             o->slice = v;
             break;
         }
+        case OPT_LOG:
+        case 'd': {
+            int lr = parse_log(optarg, &o->log_mask, out, err);
+            if (lr < 0)
+                goto done;
+            if (lr > 0) {
+                r = OPT_EXIT;
+                goto done;
+            }
+            break;
+        }
+        case OPT_LOG_FILE:
+        case 'D':
+            o->log_file = optarg;
+            break;
+        case OPT_NOGRAPHIC:
+            nographic = true;
+            break;
         case 'h':
             options_usage(out, prog);
-            return OPT_EXIT;
+            r = OPT_EXIT;
+            goto done;
         case OPT_VERSION:
             fprintf(out, "popek %s\n", POPEK_VERSION);
-            return OPT_EXIT;
+            r = OPT_EXIT;
+            goto done;
         case ':':
             /* Missing argument: optind is past the option that wanted it. */
             if (optopt > 0 && optopt < 256)
@@ -238,33 +382,42 @@ enum opt_result options_parse(struct options *o, int argc, char **argv, FILE *ou
             else
                 fprintf(err, "popek: option '%s' needs an argument\n", argv[optind - 1]);
             fprintf(err, "Try 'popek --help' for more information.\n");
-            return OPT_ERROR;
+            goto done;
         default: /* '?' */
             if (optopt > 0 && optopt < 256)
                 fprintf(err, "popek: unknown option '-%c'\n", optopt);
             else
                 fprintf(err, "popek: unknown or ambiguous option '%s'\n", argv[optind - 1]);
             fprintf(err, "Try 'popek --help' for more information.\n");
-            return OPT_ERROR;
+            goto done;
         }
     }
     if (optind < argc) {
         fprintf(err, "popek: unexpected argument '%s'\n", argv[optind]);
         fprintf(err, "Try 'popek --help' for more information.\n");
-        return OPT_ERROR;
+        goto done;
     }
     if (!o->bios && !o->kernel) {
         fprintf(err, "popek: nothing to run: give a firmware image (--bios FILE) or a kernel (--kernel FILE)\n");
         fprintf(err, "Try 'popek --help' for more information.\n");
-        return OPT_ERROR;
+        goto done;
     }
     if (o->bios && o->kernel) {
         fprintf(err, "popek: --bios and --kernel do not go together yet: the kernel is booted directly\n");
-        return OPT_ERROR;
+        goto done;
     }
     if ((o->initrd || o->append) && !o->kernel) {
         fprintf(err, "popek: --initrd and --append need --kernel\n");
-        return OPT_ERROR;
+        goto done;
     }
-    return OPT_RUN;
+    if (nographic && !o->serial)
+        o->serial = "stdio";
+    if (o->log_file && !o->log_mask) {
+        fprintf(err, "popek: --log-file without --log: nothing would be logged\n");
+        goto done;
+    }
+    r = OPT_RUN;
+done:
+    free(argv);
+    return r;
 }

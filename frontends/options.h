@@ -42,6 +42,8 @@ struct options {
     bool stats;            /* --stats */
     uint64_t slice;        /* --slice N: instructions per cpu_run call (0: default) */
     bool fpu;              /* --fpu: an 8087/287/387 for the older models */
+    unsigned log_mask;     /* --log ITEMS (QEMU's -d): CPU_LOG_* */
+    const char *log_file;  /* --log-file FILE (QEMU's -D); NULL: standard error */
 };
 
 /* What options_parse() decided. */
@@ -53,8 +55,10 @@ enum opt_result {
 
 void options_default(struct options *o);
 /* Parses argv (GNU long options; getopt_long's state is reset first so this
- * may be called more than once).  --help/--version print to out, diagnostics
- * go to err. */
+ * may be called more than once).  QEMU's single-dash spellings of the
+ * options Popek has (-kernel, -m, -serial, ...) are accepted too, and QEMU
+ * options Popek does not have yet are refused by name.  --help/--version
+ * print to out, diagnostics go to err. */
 enum opt_result options_parse(struct options *o, int argc, char **argv, FILE *out, FILE *err);
 void options_usage(FILE *f, const char *prog);
 

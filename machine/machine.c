@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <time.h>
 
@@ -128,6 +129,16 @@ int machine_load_bios(struct machine *m, const char *path)
         fprintf(stderr, "popek: cannot open firmware %s: %s\n", path, strerror(err));
         return -err;
     }
+    /* The size is the file's, not what a bounded read got: a 1.44 MB
+     * floppy image given by mistake is reported as what it is. */
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) &&
+        (sb.st_size == 0 || sb.st_size > 256 * 1024 || (sb.st_size & BUS_PAGE_MASK))) {
+        fprintf(stderr, "popek: firmware %s is %lld bytes: want a multiple of 4 KiB up to 256 KiB\n", path,
+                (long long)sb.st_size);
+        fclose(f);
+        return -EINVAL;
+    }
     uint8_t *buf = malloc(256 * 1024 + 1);
     if (!buf) {
         fclose(f);
@@ -140,6 +151,9 @@ int machine_load_bios(struct machine *m, const char *path)
     if (err) {
         fprintf(stderr, "popek: cannot read firmware %s\n", path);
         rc = -EIO;
+    } else if (len > 256 * 1024) {
+        fprintf(stderr, "popek: firmware %s is larger than 256 KiB\n", path);
+        rc = -EINVAL;
     } else {
         rc = machine_load_bios_image(m, buf, len);
     }
@@ -170,6 +184,12 @@ void machine_start_protected(struct machine *m, uint32_t entry, uint16_t code_se
     cpu_set_state(m->cpu, &st);
 }
 
+void machine_end(struct machine *m)
+{
+    sync_clock(m);
+    pc_flush_serial(m);
+}
+
 void machine_request_exit(struct machine *m, int status)
 {
     m->stop = true;
@@ -182,6 +202,8 @@ enum cpu_exit machine_run(struct machine *m, uint64_t *executed)
     uint64_t total = 0;
     enum cpu_exit why;
     uint64_t slice = m->cfg.slice ? m->cfg.slice : 1u << 24;
+    uint64_t idle_ns = 0; /* guest time skipped in HLT since the CPU last ran */
+    m->idle_stuck = false;
     for (;;) {
         /* Run to the nearest timer deadline (or a slice), then let time
          * catch up with the instructions executed. */
@@ -198,6 +220,8 @@ enum cpu_exit machine_run(struct machine *m, uint64_t *executed)
         uint64_t n = 0;
         why = cpu_run(m->cpu, budget, &n);
         total += n;
+        if (n)
+            idle_ns = 0;
         sync_clock(m);
         m->run_deadline = CLOCK_NEVER;
         if (m->host.poll)
@@ -234,10 +258,20 @@ enum cpu_exit machine_run(struct machine *m, uint64_t *executed)
             cpu_get_state(m->cpu, &st);
             uint64_t next = clock_next_deadline(&m->clock);
             if ((st.eflags & F_IF) && next != CLOCK_NEVER) {
+                /* Timers keep firing (the RTC ticks every second) but none
+                 * has woken the CPU for an hour of guest time: with no host
+                 * input that could, nothing ever will; skipping on would
+                 * only race the clock to its end. */
+                if (idle_ns > MACHINE_IDLE_GIVE_UP_NS && !m->host.live_input) {
+                    m->idle_stuck = true;
+                    break;
+                }
+                uint64_t skip = next - m->clock.now;
                 if (m->host.idle)
-                    m->host.idle(m->host.opaque, next - m->clock.now);
-                skip_tsc(m, next - m->clock.now);
+                    m->host.idle(m->host.opaque, skip);
+                skip_tsc(m, skip);
                 clock_advance_to(&m->clock, next);
+                idle_ns += skip;
                 continue;
             }
         }

@@ -33,7 +33,14 @@ struct machine_host_hooks {
      * the host may block up to about that long for input. */
     void (*idle)(void *opaque, uint64_t ns);
     void *opaque;
+    /* Host input (a terminal, a pty) can reach the guest and wake it: a
+     * halt that no timer ends waits for it instead of ending the run. */
+    bool live_input;
 };
+
+/* A halt with interrupts enabled that no timer has ended for this much
+ * guest time, without live input, ends the run (machine.idle_stuck). */
+#define MACHINE_IDLE_GIVE_UP_NS (3600ull * 1000000000ull)
 
 struct machine {
     struct machine_config cfg;
@@ -49,10 +56,14 @@ struct machine {
     bool firmware;    /* a firmware image is mapped: a reset restarts it */
     bool rebooted;    /* the run ended because the guest reset the machine */
     bool stop;        /* a device asked the run to end (exit port, power-off) */
+    bool idle_stuck;  /* the run ended halted with IF=1: nothing could wake the CPU */
     int exit_status;  /* the status it asked for */
 };
 
 void machine_config_default(struct machine_config *cfg);
+/* The run is over (whatever ended it): bytes the guest sent to a device
+ * and that are still on their way (a UART's FIFO) go to the host now. */
+void machine_end(struct machine *m);
 /* Returns 0 or -errno after printing why. */
 int machine_init(struct machine *m, const struct machine_config *cfg);
 void machine_free(struct machine *m);

@@ -213,6 +213,12 @@ uint32_t pc_firmware_tables(struct machine *m)
     return base;
 }
 
+void pc_flush_serial(struct machine *m)
+{
+    for (int i = 0; i < PC_SERIAL_PORTS; i++)
+        uart_flush_tx(&m->pc.uart[i]);
+}
+
 void pc_reset(struct machine *m)
 {
     struct pc *pc = &m->pc;

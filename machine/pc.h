@@ -68,5 +68,7 @@ uint32_t pc_firmware_tables(struct machine *m);
 /* A hard reset of the board: what 0xCF9, the 8042 reset line, port 0x92
  * and (with firmware present) a triple fault lead to. */
 void pc_reset(struct machine *m);
+/* Hands the host what the serial ports still hold to send. */
+void pc_flush_serial(struct machine *m);
 
 #endif
