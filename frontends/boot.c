@@ -96,8 +96,10 @@ static int load_modules(const char *spec, struct multiboot_module **out, unsigne
     return 0;
 }
 
-int frontend_boot_kernel(struct machine *m, const char *kernel, const char *initrd, const char *append)
+int frontend_boot_kernel(struct machine *m, const char *kernel, const char *initrd, const char *append,
+                         char *what, size_t whatlen)
 {
+    snprintf(what, whatlen, "%s", kernel);
     uint8_t *img = NULL;
     size_t len = 0;
     int rc = frontend_read_file(kernel, &img, &len);
@@ -118,6 +120,8 @@ int frontend_boot_kernel(struct machine *m, const char *kernel, const char *init
                 snprintf(cmd, clen, "%s%s%s", kernel, append ? " " : "", append ? append : "");
                 uint32_t tables = pc_firmware_tables(m);
                 rc = multiboot_boot(m, img, len, cmd, mods, nmods, tables);
+                snprintf(what, whatlen, "the multiboot kernel %s with %u module%s", kernel, nmods,
+                         nmods == 1 ? "" : "s");
                 free(cmd);
             } else {
                 rc = -ENOMEM;
@@ -135,6 +139,9 @@ int frontend_boot_kernel(struct machine *m, const char *kernel, const char *init
         uint32_t tables = rc == 0 ? pc_firmware_tables(m) : 0;
         if (rc == 0)
             rc = linux_boot(m, img, len, rd, rdlen, append, tables);
+        char version[96];
+        linux_kernel_version(img, len, version, sizeof(version));
+        snprintf(what, whatlen, "Linux %s from %s", version[0] ? version : "(no version string)", kernel);
         free(rd);
     } else {
         fprintf(stderr, "popek: %s is neither a multiboot kernel nor a Linux bzImage (%s)\n", kernel, why);

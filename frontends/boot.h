@@ -10,7 +10,9 @@
 /* Reads a whole file into a malloc'd buffer; 0 or -errno after a message. */
 int frontend_read_file(const char *path, uint8_t **data, size_t *len);
 /* Boots kernel (multiboot or bzImage) with its initrd/modules and command
- * line.  Returns 0 or -errno after printing why. */
-int frontend_boot_kernel(struct machine *m, const char *kernel, const char *initrd, const char *append);
+ * line; what receives a line saying what was booted.  Returns 0 or -errno
+ * after printing why. */
+int frontend_boot_kernel(struct machine *m, const char *kernel, const char *initrd, const char *append,
+                         char *what, size_t whatlen);
 
 #endif

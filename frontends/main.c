@@ -290,7 +290,10 @@ static int frontend_run(struct frontend *fe)
         return POPEK_EXIT_USAGE;
     }
     fe->machine_up = true;
-    int lrc = fe->opt.kernel ? frontend_boot_kernel(&fe->machine, fe->opt.kernel, fe->opt.initrd, fe->opt.append)
+    char what[256];
+    snprintf(what, sizeof(what), "the firmware %s", fe->opt.bios ? fe->opt.bios : "");
+    int lrc = fe->opt.kernel ? frontend_boot_kernel(&fe->machine, fe->opt.kernel, fe->opt.initrd, fe->opt.append,
+                                                    what, sizeof(what))
                              : machine_load_bios(&fe->machine, fe->opt.bios);
     if (lrc < 0 || open_trace(fe) < 0 || open_log(fe) < 0 || setup_serial(fe) < 0) {
         teardown(fe);
@@ -299,6 +302,10 @@ static int frontend_run(struct frontend *fe)
     }
     if (fe->trace)
         cpu_set_trace(fe->machine.cpu, fe->trace);
+    /* Someone at a terminal sees what starts and how to get out. */
+    if (fe->term.raw)
+        fprintf(stderr, "popek: booting %s, %u MiB, CPU %s (Ctrl-A x quits, Ctrl-A h lists the keys)\r\n", what,
+                fe->opt.ram_size >> 20, cpu_model_name(fe->opt.model));
     if (fe->log)
         cpu_set_log(fe->machine.cpu, fe->log, fe->opt.log_mask);
 

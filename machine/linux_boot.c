@@ -70,6 +70,26 @@ static void wr64(uint8_t *p, uint64_t v)
     wr32(p + 4, (uint32_t)(v >> 32));
 }
 
+#define H_KERNEL_VERSION 0x20E
+
+void linux_kernel_version(const uint8_t *img, size_t len, char *buf, size_t n)
+{
+    if (n == 0)
+        return;
+    buf[0] = 0;
+    if (len < 0x400 || rd32(img + H_HEADER) != 0x53726448)
+        return;
+    size_t off = (size_t)rd16(img + H_KERNEL_VERSION) + 0x200;
+    size_t k = 0;
+    for (; off + k < len && k + 1 < n; k++) {
+        uint8_t ch = img[off + k];
+        if (ch < 0x20 || ch > 0x7E)
+            break;
+        buf[k] = (char)ch;
+    }
+    buf[k] = 0;
+}
+
 int linux_check_image(const uint8_t *img, size_t len, char *why, size_t whylen)
 {
     if (len < 0x400) {

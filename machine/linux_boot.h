@@ -10,6 +10,11 @@
 /* Whether img is a bzImage this loader can boot; 0, or -EINVAL with why. */
 int linux_check_image(const uint8_t *img, size_t len, char *why, size_t whylen);
 
+/* The image's kernel version string (the setup header's kernel_version,
+ * protocol 2.00+), copied printable and NUL-terminated into buf; "" when
+ * it has none or it is malformed. */
+void linux_kernel_version(const uint8_t *img, size_t len, char *buf, size_t n);
+
 /* Loads kernel, initrd and command line and leaves the CPU at the
  * kernel's 32-bit entry.  RAM from tables_base up (the firmware tables) is
  * reported to the kernel as ACPI memory; 0 means none.  Returns 0 or

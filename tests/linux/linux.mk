@@ -7,7 +7,15 @@
 
 LINUX_DIR    := $(BUILD)/linux
 LINUX_MEM    ?= 128M
-LINUX_APPEND := console=ttyS0,115200 quiet
+# linux-check keeps the kernel's crypto self-tests (about 3.7e9 of its
+# instructions: a good workout for the CPU) and a quiet log; a panic
+# reboots at once (panic=-1), which ends the run instead of spinning until
+# the timeout.
+LINUX_APPEND := console=ttyS0,115200 quiet panic=-1
+# make run is for a person at a shell: the boot log shows progress, and
+# the self-tests, which take most of the boot, are skipped
+# (cryptomgr.notests): the prompt comes in about 13 s instead of 24 s.
+LINUX_APPEND_RUN ?= console=ttyS0,115200 cryptomgr.notests panic=-1
 LINUX_TIMEOUT ?= 900
 
 $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/busybox:
@@ -43,4 +51,4 @@ bench-linux-boot: popek $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/initrd-check.gz
 # make run: the shell guest on this terminal.
 run-demo: popek $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/initrd-shell.gz
 	./popek --kernel $(LINUX_DIR)/vmlinuz --initrd $(LINUX_DIR)/initrd-shell.gz -m $(LINUX_MEM) \
-		--append "$(LINUX_APPEND)"
+		--append "$(LINUX_APPEND_RUN)"
