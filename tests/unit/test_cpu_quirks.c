@@ -8,55 +8,22 @@
  * taken is where the CPU stops and its frame is on the stack). */
 #include <string.h>
 
-#include "cpu/cpu.h"
-#include "mem/bus.h"
-#include "tests/unit/unit.h"
+#include "tests/unit/host_oracle.h"
 
-#define CODE 0x1000u
-#define HANDLERS 0x400u
-#define STACK 0x8000u
+#define CODE PK_CODE
+#define HANDLERS PK_HANDLERS
+#define STACK PK_STACK
 
-struct rig {
-    struct bus bus;
-    struct cpu *cpu;
-    struct cpu_state st;
-};
-
-static void rig_init(struct rig *r, enum cpu_model model)
+/* Places code at CODE (followed by a HLT) and loads the rig's base state. */
+static void rig_code(struct pk *r, const uint8_t *code, unsigned n)
 {
-    cr_assert(eq(int, bus_init(&r->bus, 1u << 20), 0));
-    r->cpu = cpu_create(model, &r->bus);
-    cr_assert(not(eq(ptr, r->cpu, NULL)));
-    for (unsigned v = 0; v < 256; v++) {
-        bus_write(&r->bus, 4 * v, HANDLERS + v, 2);
-        bus_write(&r->bus, 4 * v + 2, 0, 2);
-        bus_write8(&r->bus, HANDLERS + v, 0xF4);
-    }
-    cpu_get_state(r->cpu, &r->st);
-    for (int s = 0; s < S_NSEG; s++)
-        cpu_state_real_seg(&r->st, s, 0);
-    r->st.eip = CODE;
-    r->st.gpr[R_ESP] = STACK;
-    r->st.eflags = 0x2;
-    r->st.halted = false;
-}
-
-static void rig_free(struct rig *r)
-{
-    cpu_destroy(r->cpu);
-    bus_free(&r->bus);
-}
-
-static void rig_code(struct rig *r, const uint8_t *code, unsigned n)
-{
-    bus_write_block(&r->bus, CODE, code, n);
-    bus_write8(&r->bus, CODE + n, 0xF4);
-    cpu_set_state(r->cpu, &r->st);
+    pk_code(r, code, n);
+    cpu_set_state(r->cpu, &r->base);
 }
 
 /* Steps until the CPU halts (at most limit instructions); returns CS:IP's
  * linear address there. */
-static uint32_t run_to_hlt(struct rig *r, unsigned limit)
+static uint32_t run_to_hlt(struct pk *r, unsigned limit)
 {
     struct cpu_state st;
     for (unsigned i = 0; i < limit; i++) {
@@ -64,20 +31,20 @@ static uint32_t run_to_hlt(struct rig *r, unsigned limit)
         cpu_get_state(r->cpu, &st);
         if (why == CPU_EXIT_HALT || st.halted)
             return st.seg[S_CS].base + st.eip - 1;
-        cr_assert(eq(int, why, CPU_EXIT_BUDGET), "cpu_step: exit %d", why);
+        cr_assert((why) == (CPU_EXIT_BUDGET), "cpu_step: exit %d", why);
     }
-    cr_fatal("no HLT within %u instructions", limit);
+    cr_assert(false, "no HLT within %u instructions", limit);
     return 0;
 }
 
-static uint32_t reg(struct rig *r, int i)
+static uint32_t reg(struct pk *r, int i)
 {
     struct cpu_state st;
     cpu_get_state(r->cpu, &st);
     return st.gpr[i];
 }
 
-static uint32_t flags(struct rig *r)
+static uint32_t flags(struct pk *r)
 {
     struct cpu_state st;
     cpu_get_state(r->cpu, &st);
@@ -85,7 +52,6 @@ static uint32_t flags(struct rig *r)
 }
 
 #define SZP (F_SF | F_ZF | F_PF)
-#define ARITH (F_OF | F_SF | F_ZF | F_AF | F_PF | F_CF)
 
 /* ---- AAM 0 -------------------------------------------------------------- */
 
@@ -94,19 +60,19 @@ static uint32_t flags(struct rig *r)
  * AX unchanged. */
 static uint32_t aam0(enum cpu_model m, uint8_t al)
 {
-    struct rig r;
-    rig_init(&r, m);
-    r.st.gpr[R_EAX] = 0x1200u | al;
-    r.st.eflags = 0x2 | ARITH;
+    struct pk r;
+    pk_init(&r, m);
+    r.base.gpr[R_EAX] = 0x1200u | al;
+    r.base.eflags = 0x2 | ARITH;
     rig_code(&r, (const uint8_t[]){ 0xD4, 0x00 }, 2);
     uint32_t at = run_to_hlt(&r, 4);
-    cr_expect(eq(u32, at, HANDLERS + 0), "AAM 0 on %s: stopped at %05X, not the #DE handler", cpu_model_name(m), at);
-    cr_expect(eq(u32, reg(&r, R_EAX) & 0xFFFF, 0x1200u | al), "AAM 0 changed AX");
+    cr_expect((at) == (HANDLERS + 0), "AAM 0 on %s: stopped at %05X, not the #DE handler", cpu_model_name(m), at);
+    cr_expect((reg(&r, R_EAX) & 0xFFFF) == (0x1200u | al), "AAM 0 changed AX");
     uint32_t f = flags(&r);
     /* The frame's FLAGS image holds the same arithmetic flags. */
     uint32_t pushed = bus_read(&r.bus, STACK - 2, 2);
-    cr_expect(eq(u32, pushed & ARITH, f & ARITH), "pushed FLAGS %04X, handler FLAGS %04X", pushed, f);
-    rig_free(&r);
+    cr_expect((pushed & ARITH) == (f & ARITH), "pushed FLAGS %04X, handler FLAGS %04X", pushed, f);
+    pk_free(&r);
     return f & ARITH;
 }
 
@@ -114,23 +80,23 @@ Test(cpu_quirks, aam_zero_8086_sets_the_flags_of_a_zero_result)
 {
     static const uint8_t als[] = { 0x00, 0x85, 0x7F, 0xFF, 0x03 };
     for (unsigned k = 0; k < sizeof(als); k++)
-        cr_expect(eq(u32, aam0(CPU_8086, als[k]), F_ZF | F_PF), "8086 AAM 0, AL=%02X", als[k]);
+        cr_expect((aam0(CPU_8086, als[k])) == (F_ZF | F_PF), "8086 AAM 0, AL=%02X", als[k]);
 }
 
 Test(cpu_quirks, aam_zero_286_sets_sf_zf_pf_from_al)
 {
     /* OF, AF and CF are cleared, SF/ZF/PF follow AL (unchanged). */
-    cr_expect(eq(u32, aam0(CPU_286, 0x00), F_ZF | F_PF));
-    cr_expect(eq(u32, aam0(CPU_286, 0x85), F_SF));          /* three bits set: odd parity */
-    cr_expect(eq(u32, aam0(CPU_286, 0x03), F_PF));
-    cr_expect(eq(u32, aam0(CPU_286, 0xFF), F_SF | F_PF));
+    cr_expect((aam0(CPU_286, 0x00)) == (F_ZF | F_PF));
+    cr_expect((aam0(CPU_286, 0x85)) == (F_SF));          /* three bits set: odd parity */
+    cr_expect((aam0(CPU_286, 0x03)) == (F_PF));
+    cr_expect((aam0(CPU_286, 0xFF)) == (F_SF | F_PF));
 }
 
 Test(cpu_quirks, aam_zero_386_and_later_leave_the_flags)
 {
     static const enum cpu_model ms[] = { CPU_386, CPU_486, CPU_PENTIUM, CPU_P6 };
     for (unsigned k = 0; k < 4; k++)
-        cr_expect(eq(u32, aam0(ms[k], 0x85), ARITH), "%s", cpu_model_name(ms[k]));
+        cr_expect((aam0(ms[k], 0x85)) == (ARITH), "%s", cpu_model_name(ms[k]));
 }
 
 /* ---- POP m16 whose write faults ------------------------------------------ */
@@ -140,29 +106,29 @@ Test(cpu_quirks, aam_zero_386_and_later_leave_the_flags)
  * saw). */
 static uint32_t pop_m16_at_ffff(enum cpu_model m)
 {
-    struct rig r;
-    rig_init(&r, m);
-    r.st.gpr[R_EBX] = 0xFFFF;
+    struct pk r;
+    pk_init(&r, m);
+    r.base.gpr[R_EBX] = 0xFFFF;
     bus_write(&r.bus, STACK, 0xBEEF, 2);
     rig_code(&r, (const uint8_t[]){ 0x8F, 0x07 }, 2);
     uint32_t at = run_to_hlt(&r, 4);
-    cr_expect(eq(u32, at, HANDLERS + 13), "%s: POP [FFFF] stopped at %05X, not #GP", cpu_model_name(m), at);
-    cr_expect(eq(u32, bus_read(&r.bus, 0xFFFF, 1), 0), "%s: a byte was written", cpu_model_name(m));
+    cr_expect((at) == (HANDLERS + 13), "%s: POP [FFFF] stopped at %05X, not #GP", cpu_model_name(m), at);
+    cr_expect((bus_read(&r.bus, 0xFFFF, 1)) == (0), "%s: a byte was written", cpu_model_name(m));
     uint32_t sp = reg(&r, R_ESP) & 0xFFFF;
-    cr_expect(eq(u32, bus_read(&r.bus, sp, 2), CODE), "%s: the frame's IP is not the POP's", cpu_model_name(m));
-    rig_free(&r);
+    cr_expect((bus_read(&r.bus, sp, 2)) == (CODE), "%s: the frame's IP is not the POP's", cpu_model_name(m));
+    pk_free(&r);
     return sp;
 }
 
 Test(cpu_quirks, pop_m16_286_has_moved_sp_when_the_write_faults)
 {
-    cr_expect(eq(u32, pop_m16_at_ffff(CPU_286), STACK + 2 - 6));
+    cr_expect((pop_m16_at_ffff(CPU_286)) == (STACK + 2 - 6));
 }
 
 Test(cpu_quirks, pop_m16_386_restores_sp_for_the_restart)
 {
-    cr_expect(eq(u32, pop_m16_at_ffff(CPU_386), STACK - 6));
-    cr_expect(eq(u32, pop_m16_at_ffff(CPU_P6), STACK - 6));
+    cr_expect((pop_m16_at_ffff(CPU_386)) == (STACK - 6));
+    cr_expect((pop_m16_at_ffff(CPU_P6)) == (STACK - 6));
 }
 
 /* ---- PUSHA that would reach offset FFFFh ---------------------------------- */
@@ -171,10 +137,10 @@ Test(cpu_quirks, pusha_with_a_wrapping_odd_sp_writes_nothing)
 {
     static const enum cpu_model ms[] = { CPU_286, CPU_386, CPU_P6 };
     for (unsigned k = 0; k < 3; k++) {
-        struct rig r;
-        rig_init(&r, ms[k]);
-        cpu_state_real_seg(&r.st, S_SS, 0x1000); /* the stack at 10000h, away from the IVT */
-        r.st.gpr[R_ESP] = 0x000F;                /* pushes at 0D 0B ... 01, then FFFF */
+        struct pk r;
+        pk_init(&r, ms[k]);
+        cpu_state_real_seg(&r.base, S_SS, 0x1000); /* the stack at 10000h, away from the IVT */
+        r.base.gpr[R_ESP] = 0x000F;                /* pushes at 0D 0B ... 01, then FFFF */
         for (unsigned a = 0; a < 0x10; a++)
             bus_write8(&r.bus, 0x10000 + a, 0xA5);
         bus_write8(&r.bus, 0x1FFFF, 0xA5);
@@ -183,12 +149,12 @@ Test(cpu_quirks, pusha_with_a_wrapping_odd_sp_writes_nothing)
         cr_expect(at == HANDLERS + 13 || at == HANDLERS + 12, "%s: PUSHA stopped at %05X", cpu_model_name(ms[k]), at);
         /* The exception's frame goes at 09-0E; nothing of PUSHA's anywhere. */
         for (unsigned a = 1; a < 9; a++)
-            cr_expect(eq(u32, bus_read8(&r.bus, 0x10000 + a), 0xA5), "%s: byte %02X written by PUSHA",
+            cr_expect((bus_read8(&r.bus, 0x10000 + a)) == (0xA5), "%s: byte %02X written by PUSHA",
                       cpu_model_name(ms[k]), a);
-        cr_expect(eq(u32, bus_read8(&r.bus, 0x1FFFF), 0xA5), "%s: byte FFFF written", cpu_model_name(ms[k]));
-        cr_expect(eq(u32, reg(&r, R_ESP) & 0xFFFF, 0x0009), "%s: SP %04X", cpu_model_name(ms[k]),
+        cr_expect((bus_read8(&r.bus, 0x1FFFF)) == (0xA5), "%s: byte FFFF written", cpu_model_name(ms[k]));
+        cr_expect((reg(&r, R_ESP) & 0xFFFF) == (0x0009), "%s: SP %04X", cpu_model_name(ms[k]),
                   reg(&r, R_ESP) & 0xFFFF);
-        rig_free(&r);
+        pk_free(&r);
     }
 }
 
@@ -201,8 +167,8 @@ Test(cpu_quirks, pusha_with_a_wrapping_odd_sp_writes_nothing)
  * whether the second was taken before the handler's IRET (nested). */
 static bool nmi_nests(enum cpu_model m)
 {
-    struct rig r;
-    rig_init(&r, m);
+    struct pk r;
+    pk_init(&r, m);
     bus_write(&r.bus, 4 * 2, NMI_HANDLER, 2);
     bus_write_block(&r.bus, NMI_HANDLER, (const uint8_t[]){ 0x90, 0x90, 0x90, 0xCF }, 4);
     /* The interrupted program: NOPs. */
@@ -211,15 +177,15 @@ static bool nmi_nests(enum cpu_model m)
     rig_code(&r, nops, sizeof(nops));
     struct cpu_state st;
     cpu_set_nmi(r.cpu);
-    cr_assert(eq(int, cpu_step(r.cpu), CPU_EXIT_BUDGET));
+    cr_assert((cpu_step(r.cpu)) == (CPU_EXIT_BUDGET));
     cpu_get_state(r.cpu, &st);
     uint32_t sp_in = st.gpr[R_ESP] & 0xFFFF;
-    cr_assert(eq(u32, st.eip, NMI_HANDLER + 1), "%s: the first NMI was not taken (IP %04X)", cpu_model_name(m), st.eip);
-    cr_assert(eq(u32, sp_in, STACK - 6));
+    cr_assert((st.eip) == (NMI_HANDLER + 1), "%s: the first NMI was not taken (IP %04X)", cpu_model_name(m), st.eip);
+    cr_assert((sp_in) == (STACK - 6));
     cpu_set_nmi(r.cpu);
     bool nested = false;
     for (unsigned i = 0; i < 3; i++) {
-        cr_assert(eq(int, cpu_step(r.cpu), CPU_EXIT_BUDGET));
+        cr_assert((cpu_step(r.cpu)) == (CPU_EXIT_BUDGET));
         cpu_get_state(r.cpu, &st);
         if ((st.gpr[R_ESP] & 0xFFFF) < sp_in)
             nested = true;
@@ -228,13 +194,13 @@ static bool nmi_nests(enum cpu_model m)
         /* The third step ran the IRET, and the latched NMI was taken at the
          * boundary after it, from the interrupted program's state. */
         cpu_get_state(r.cpu, &st);
-        cr_expect(eq(u32, st.eip, NMI_HANDLER), "%s: the latched NMI was not taken after IRET (IP %04X)",
+        cr_expect((st.eip) == (NMI_HANDLER), "%s: the latched NMI was not taken after IRET (IP %04X)",
                   cpu_model_name(m), st.eip);
-        cr_expect(eq(u32, st.gpr[R_ESP] & 0xFFFF, STACK - 6), "%s: SP %04X", cpu_model_name(m),
+        cr_expect((st.gpr[R_ESP] & 0xFFFF) == (STACK - 6), "%s: SP %04X", cpu_model_name(m),
                   st.gpr[R_ESP] & 0xFFFF);
-        cr_expect(eq(u32, bus_read(&r.bus, STACK - 6, 2), CODE), "%s: the second frame's IP", cpu_model_name(m));
+        cr_expect((bus_read(&r.bus, STACK - 6, 2)) == (CODE), "%s: the second frame's IP", cpu_model_name(m));
     }
-    rig_free(&r);
+    pk_free(&r);
     return nested;
 }
 
@@ -242,7 +208,7 @@ Test(cpu_quirks, nmi_is_blocked_from_its_delivery_to_the_next_iret)
 {
     static const enum cpu_model ms[] = { CPU_286, CPU_386, CPU_486, CPU_PENTIUM, CPU_P6 };
     for (unsigned k = 0; k < 5; k++)
-        cr_expect(not(nmi_nests(ms[k])), "%s: an NMI was delivered inside the NMI handler", cpu_model_name(ms[k]));
+        cr_expect(!(nmi_nests(ms[k])), "%s: an NMI was delivered inside the NMI handler", cpu_model_name(ms[k]));
 }
 
 Test(cpu_quirks, nmi_nests_on_the_8086)
