@@ -158,6 +158,23 @@ Test(cpu_quirks, pusha_with_a_wrapping_odd_sp_writes_nothing)
     }
 }
 
+/* The 80286 manual, PUSHA in real mode: "The 80286 will shut down if SP =
+ * 1, 3, or 5 before executing PUSHA" (the #GP's own frame reaches FFFFh). */
+Test(cpu_quirks, pusha_with_sp_1_3_or_5_shuts_the_286_down)
+{
+    static const uint32_t sps[] = { 1, 3, 5 };
+    for (unsigned k = 0; k < 3; k++) {
+        struct pk r;
+        pk_init(&r, CPU_286);
+        cpu_state_real_seg(&r.base, S_SS, 0x1000);
+        r.base.gpr[R_ESP] = sps[k];
+        rig_code(&r, (const uint8_t[]){ 0x60 }, 1);
+        enum cpu_exit why = cpu_step(r.cpu);
+        cr_expect(why == CPU_EXIT_SHUTDOWN, "SP=%u: exit %d, not a shutdown", sps[k], why);
+        pk_free(&r);
+    }
+}
+
 /* ---- NMI blocking ---------------------------------------------------------- */
 
 /* The NMI handler at 0000:2000: three NOPs, then IRET. */
