@@ -28,9 +28,9 @@ static const struct io_ops debugcon_ops = {
     .sizes = 1,
 };
 
-int debugcon_init(struct debugcon *d, struct bus *bus, FILE *out)
+int debugcon_init(struct debugcon *d, struct bus *bus, FILE *out, uint16_t port)
 {
     d->out = out ? out : stdout;
     d->bytes = 0;
-    return bus_io_register(bus, DEBUGCON_PORT, 1, &debugcon_ops, d);
+    return bus_io_register(bus, port, 1, &debugcon_ops, d);
 }

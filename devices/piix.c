@@ -126,6 +126,12 @@ static void pm_fn_reset(struct piix *p)
     pci_set_wmask(d, PIIX_PMBA, 1, 0xC0);   /* bits 15:6: a 64-byte block */
     pci_set_wmask(d, PIIX_PMBA + 1, 1, 0xFF);
     pci_set_wmask(d, 0x44, 0x3C, 0xFF);     /* CNTA CNTB GPICTL DEVRESx DEVACTx */
+    /* DEVACTB bit 25, APMC_EN (SMI on a write to 0xB2), reads 1 and stays:
+     * Popek's CPUs have no SMM, so no SMI can be raised, and firmware
+     * that finds it set takes SMM as set up already (SeaBIOS does, and
+     * QEMU without SMM presents it so). */
+    pci_set_byte(d, 0x5B, PIIX_DEVACTB_APMC_EN >> 24);
+    pci_set_wmask(d, 0x5B, 1, (uint8_t)~(PIIX_DEVACTB_APMC_EN >> 24));
     pci_set_wmask(d, PIIX_PMREGMISC, 1, PIIX_PMIOSE);
     pci_set_long(d, PIIX_SMBBA, 0x00000001);
     pci_set_wmask(d, PIIX_SMBBA, 1, 0xF0);  /* bits 15:4: a 16-byte block */
@@ -142,6 +148,7 @@ void piix_reset(struct piix *p)
     p->isa.devfn = PIIX_ISA_DEVFN;
     p->pm.devfn = PIIX_PM_DEVFN;
     p->rc = 0;
+    p->apmc = p->apms = 0;
     acpi_pm_map(&p->acpi, 0, false);
     acpi_pm_reset(&p->acpi);
     update_isa_irqs(p);
@@ -169,6 +176,29 @@ static void rc_write(void *opaque, uint16_t port, uint32_t val, unsigned size)
     if ((val & PIIX_RC_RCPU) && p->reset)
         p->reset(p->opaque, val & PIIX_RC_SRST);
 }
+
+/* The APM control and status ports: plain registers the BIOS and an APM
+ * or ACPI driver pass bytes through (with no SMM nothing else happens). */
+static uint32_t apm_read(void *opaque, uint16_t port, unsigned size)
+{
+    struct piix *p = opaque;
+    return port == PIIX_APMC_PORT ? p->apmc : p->apms;
+}
+
+static void apm_write(void *opaque, uint16_t port, uint32_t val, unsigned size)
+{
+    struct piix *p = opaque;
+    if (port == PIIX_APMC_PORT)
+        p->apmc = (uint8_t)val;
+    else
+        p->apms = (uint8_t)val;
+}
+
+static const struct io_ops apm_ops = {
+    .read = apm_read,
+    .write = apm_write,
+    .sizes = 1,
+};
 
 static const struct io_ops rc_ops = {
     .read = rc_read,
@@ -203,6 +233,8 @@ int piix_init(struct piix *p, struct pci_bus *pb, struct bus *bus, struct vclock
         rc = pci_register(pb, &p->pm, PIIX_PM_DEVFN);
     if (rc == 0)
         rc = bus_io_register(bus, PIIX_RC_PORT, 1, &rc_ops, p);
+    if (rc == 0)
+        rc = bus_io_register(bus, PIIX_APMC_PORT, 2, &apm_ops, p);
     if (rc < 0)
         return rc;
     pb->set_pirq = set_pirq;

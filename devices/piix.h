@@ -26,6 +26,9 @@
 #define PIIX_PM_DEVICE 0x7113  /* PIIX4 function 3 */
 
 #define PIIX_RC_PORT 0xCF9
+#define PIIX_APMC_PORT 0xB2 /* APM control; 0xB3 is APM status */
+#define PIIX_DEVACTB 0x58
+#define PIIX_DEVACTB_APMC_EN (1u << 25)
 #define PIIX_RC_SRST 0x02 /* with RCPU: a hard (system) reset */
 #define PIIX_RC_RCPU 0x04 /* writing 1 resets; SRST chooses hard or soft */
 
@@ -54,6 +57,7 @@ struct piix {
     struct irq_line apic_pirq[4];
     bool pirq_level[4];
     bool sci_level;
+    uint8_t apmc, apms; /* APM control (0xB2) and status (0xB3) */
     bool isa_level[16]; /* as last driven */
 
     uint8_t rc; /* reset control: SRST as last written */

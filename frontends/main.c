@@ -37,6 +37,7 @@ struct frontend {
     bool serial_reports; /* write errors on COM1's stream are the user's business */
     void (*input_poll)(void *opaque); /* the serial backend's poll hook, or NULL */
     void *input_opaque;
+    FILE *debugcon;       /* --debugcon file, when one was opened here */
 };
 
 /* SIGINT, SIGTERM, SIGHUP: the run ends at the next slice boundary and
@@ -208,6 +209,13 @@ static int teardown(struct frontend *fe)
             fe->machine.pc.serial_cd[0].write_errno = errno ? errno : EIO;
         fe->serial_file = NULL;
     }
+    if (fe->debugcon) {
+        if (fclose(fe->debugcon) != 0) {
+            fprintf(stderr, "popek: error writing %s: %s\n", fe->opt.debugcon, strerror(errno));
+            rc = -1;
+        }
+        fe->debugcon = NULL;
+    }
     if (fe->serial_pty > 0) {
         close(fe->serial_pty);
         fe->serial_pty = -1;
@@ -278,6 +286,19 @@ static int frontend_run(struct frontend *fe)
     cfg.model = fe->opt.model;
     cfg.ram_size = fe->opt.ram_size;
     cfg.debugcon = stdout;
+    if (fe->opt.debugcon[0]) {
+        if (!strcmp(fe->opt.debugcon, "stdio")) {
+            cfg.fwlog = stdout;
+        } else {
+            fe->debugcon = fopen(fe->opt.debugcon, "wb");
+            if (!fe->debugcon) {
+                fprintf(stderr, "popek: cannot open %s: %s\n", fe->opt.debugcon, strerror(errno));
+                return POPEK_EXIT_USAGE;
+            }
+            cfg.fwlog = fe->debugcon;
+        }
+        cfg.fwlog_port = fe->opt.debugcon_port;
+    }
     if (fe->opt.slice)
         cfg.slice = fe->opt.slice;
     cfg.fpu = fe->opt.fpu;
@@ -287,6 +308,7 @@ static int frontend_run(struct frontend *fe)
     int rc = machine_init(&fe->machine, &cfg);
     if (rc < 0) {
         fprintf(stderr, "popek: cannot set up the machine: %s\n", strerror(-rc));
+        teardown(fe);
         return POPEK_EXIT_USAGE;
     }
     fe->machine_up = true;
@@ -295,6 +317,9 @@ static int frontend_run(struct frontend *fe)
     int lrc = fe->opt.kernel ? frontend_boot_kernel(&fe->machine, fe->opt.kernel, fe->opt.initrd, fe->opt.append,
                                                     what, sizeof(what))
                              : machine_load_bios(&fe->machine, fe->opt.bios);
+    if (lrc < 0 && fe->opt.bios_default)
+        fprintf(stderr, "popek: the default firmware is SeaBIOS from Debian's seabios package "
+                        "(apt-get install seabios); or give --bios FILE or --kernel FILE\n");
     if (lrc < 0 || open_trace(fe) < 0 || open_log(fe) < 0 || setup_serial(fe) < 0) {
         teardown(fe);
         machine_free(&fe->machine);

@@ -24,6 +24,7 @@ enum {
     OPT_LOG,
     OPT_LOG_FILE,
     OPT_NOGRAPHIC,
+    OPT_DEBUGCON,
 };
 
 static const struct option long_options[] = {
@@ -42,6 +43,7 @@ static const struct option long_options[] = {
     {"log", required_argument, NULL, OPT_LOG},
     {"log-file", required_argument, NULL, OPT_LOG_FILE},
     {"nographic", no_argument, NULL, OPT_NOGRAPHIC},
+    {"debugcon", required_argument, NULL, OPT_DEBUGCON},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -58,6 +60,7 @@ static const struct {
     { "kernel", "--kernel" }, { "initrd", "--initrd" }, { "append", "--append" }, { "bios", "--bios" },
     { "serial", "--serial" }, { "cpu", "--cpu" }, { "nographic", "--nographic" }, { "help", "--help" },
     { "version", "--version" }, { "memory", "--memory" },
+    { "debugcon", "--debugcon" },
     /* Popek's own long options, written with one dash */
     { "trace", "--trace" }, { "stats", "--stats" }, { "slice", "--slice" }, { "fpu", "--fpu" },
     { "rtc-base", "--rtc-base" }, { "log", "--log" }, { "log-file", "--log-file" },
@@ -157,11 +160,12 @@ void options_default(struct options *o)
 void options_usage(FILE *f, const char *prog)
 {
     fprintf(f,
-            "Usage: %s [OPTION]... --bios FILE\n"
+            "Usage: %s [OPTION]... [--bios FILE]\n"
             "  or:  %s [OPTION]... --kernel FILE [--initrd FILE] [--append CMDLINE]\n"
-            "Emulates an x86 PC.  Runs the raw firmware image FILE from the reset vector\n"
-            "F000:FFF0, or boots a kernel directly, until the guest halts or exits.  Bytes\n"
-            "the guest writes to port 0xE9 appear on standard output.\n"
+            "Emulates an x86 PC.  Runs firmware from the reset vector F000:FFF0 (SeaBIOS,\n"
+            POPEK_DEFAULT_BIOS ", unless --bios names another image),\n"
+            "or boots a kernel directly, until the guest halts or exits.  Bytes the guest\n"
+            "writes to port 0xE9 appear on standard output.\n"
             "\n"
             "  --bios FILE        raw firmware image, a multiple of 4 KiB up to 256 KiB;\n"
             "                     it is mapped to end at 1 MiB and at 4 GiB\n"
@@ -191,10 +195,15 @@ void options_usage(FILE *f, const char *prog)
             "  -d, --log ITEMS    log diagnostics about the guest (comma separated;\n"
             "                     'help' lists them): guest_errors\n"
             "  -D, --log-file FILE  where --log writes (default: standard error)\n"
+            "  --debugcon DEV[,iobase=PORT]\n"
+            "                     a debug console: bytes the guest writes to PORT\n"
+            "                     (default 0x402, where SeaBIOS logs) go to DEV:\n"
+            "                     stdio, file:PATH or PATH; iobase=0xE9 moves the\n"
+            "                     port-0xE9 output there from standard output\n"
             "  --nographic        there is no display: COM1 on the terminal (the default\n"
             "                     with --kernel; with --bios it replaces 'null')\n"
             "QEMU's single-dash spellings work too: -kernel, -initrd, -append, -bios, -m,\n"
-            "-cpu, -serial, -nographic, -d, -D.\n"
+            "-cpu, -serial, -nographic, -debugcon, -d, -D.\n"
             "  -h, --help         print this help and exit\n"
             "      --version      print the version and exit\n"
             "\n"
@@ -264,6 +273,41 @@ static int parse_memory(const char *arg, uint32_t *out, FILE *err)
         return -1;
     }
     *out = (uint32_t)bytes;
+    return 0;
+}
+
+/* DEV[,iobase=N]: DEV is stdio, file:PATH or a plain path (QEMU's
+ * -debugcon takes a chardev; these are the ones that make sense here). */
+static int parse_debugcon(struct options *o, const char *arg, FILE *err)
+{
+    size_t len = strlen(arg);
+    if (len == 0 || len >= sizeof(o->debugcon)) {
+        fprintf(err, "popek: --debugcon wants stdio, file:PATH or PATH, optionally with ,iobase=PORT\n");
+        return -1;
+    }
+    memcpy(o->debugcon, arg, len + 1);
+    o->debugcon_port = 0x402;
+    char *comma = strstr(o->debugcon, ",iobase=");
+    if (comma) {
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(comma + 8, &end, 0);
+        if (errno || *end || end == comma + 8 || v > 0xFFFF || comma[8] == '-') {
+            fprintf(err, "popek: --debugcon: iobase wants a port number 0-0xFFFF, not '%s'\n", comma + 8);
+            return -1;
+        }
+        o->debugcon_port = (uint16_t)v;
+        *comma = 0;
+    } else if (strchr(o->debugcon, ',')) {
+        fprintf(err, "popek: --debugcon: the only option is iobase=PORT, not '%s'\n", strchr(arg, ',') + 1);
+        return -1;
+    }
+    if (!strncmp(o->debugcon, "file:", 5))
+        memmove(o->debugcon, o->debugcon + 5, strlen(o->debugcon + 5) + 1);
+    if (o->debugcon[0] == 0) {
+        fprintf(err, "popek: --debugcon: no file named\n");
+        return -1;
+    }
     return 0;
 }
 
@@ -367,6 +411,10 @@ enum opt_result options_parse(struct options *o, int argc, char **qargv, FILE *o
         case OPT_NOGRAPHIC:
             nographic = true;
             break;
+        case OPT_DEBUGCON:
+            if (parse_debugcon(o, optarg, err) < 0)
+                goto done;
+            break;
         case 'h':
             options_usage(out, prog);
             r = OPT_EXIT;
@@ -398,9 +446,8 @@ enum opt_result options_parse(struct options *o, int argc, char **qargv, FILE *o
         goto done;
     }
     if (!o->bios && !o->kernel) {
-        fprintf(err, "popek: nothing to run: give a firmware image (--bios FILE) or a kernel (--kernel FILE)\n");
-        fprintf(err, "Try 'popek --help' for more information.\n");
-        goto done;
+        o->bios = POPEK_DEFAULT_BIOS;
+        o->bios_default = true;
     }
     if (o->bios && o->kernel) {
         fprintf(err, "popek: --bios and --kernel do not go together yet: the kernel is booted directly\n");

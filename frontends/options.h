@@ -28,8 +28,18 @@ enum popek_status {
 #define OPT_RAM_MIN (64u << 10)
 #define OPT_RAM_MAX 0xF0000000u
 
+/* The firmware of every boot that is not a direct kernel boot, and the
+ * VGA BIOS of the std VGA: Debian's seabios package (roms/README.md). */
+#ifndef POPEK_DEFAULT_BIOS
+#define POPEK_DEFAULT_BIOS "/usr/share/seabios/bios-256k.bin"
+#endif
+#ifndef POPEK_DEFAULT_VGABIOS
+#define POPEK_DEFAULT_VGABIOS "/usr/share/seabios/vgabios-stdvga.bin"
+#endif
+
 struct options {
-    const char *bios;      /* --bios FILE: raw firmware image */
+    const char *bios;      /* --bios FILE: raw firmware image (default POPEK_DEFAULT_BIOS) */
+    bool bios_default;     /* no --bios and no --kernel: the default firmware */
     const char *kernel;    /* --kernel FILE: bzImage or multiboot kernel, booted directly */
     const char *initrd;    /* --initrd FILE (multiboot: "file args,file args") */
     const char *append;    /* --append CMDLINE */
@@ -44,6 +54,8 @@ struct options {
     bool fpu;              /* --fpu: an 8087/287/387 for the older models */
     unsigned log_mask;     /* --log ITEMS (QEMU's -d): CPU_LOG_* */
     const char *log_file;  /* --log-file FILE (QEMU's -D); NULL: standard error */
+    char debugcon[512];    /* --debugcon DEV: "stdio" or a path; "" when not given */
+    uint16_t debugcon_port; /* its ",iobase=N" (default 0x402) */
 };
 
 /* What options_parse() decided. */

@@ -4,6 +4,7 @@
 #include "machine/fwtable.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "devices/acpi_pm.h"
@@ -154,6 +155,65 @@ static void aml_name_int(struct aml *a, const char *seg, uint32_t v)
     aml_int(a, v);
 }
 
+static void aml_name_eisa(struct aml *a, const char *seg, const char *id)
+{
+    aml_byte(a, 0x08); /* NameOp */
+    aml_nameseg(a, seg);
+    aml_byte(a, 0x0C); /* DWordPrefix: an EISA ID is always a dword */
+    uint32_t v = eisa_id(id);
+    for (int k = 0; k < 4; k++)
+        aml_byte(a, (uint8_t)(v >> (8 * k)));
+}
+
+/* A legacy ISA device under PCI0 with its fixed resources (6.4.2):
+ * Device (name) { _HID, [_UID,] Name (_CRS, ResourceTemplate () {
+ * IO (Decode16, port, port, 1, len)... IRQNoFlags () {irq} }) }.
+ * Firmware and OSes find the PC's 8042, UARTs and RTC this way (SeaBIOS
+ * skips the PS/2 keyboard when a DSDT lacks PNP0303). */
+struct isa_io {
+    uint16_t port, len;
+};
+
+static void aml_isa_device(struct aml *a, const char *name, const char *hid, int uid,
+                           const struct isa_io *io, unsigned nio, int irq)
+{
+    aml_byte(a, 0x5B); /* ExtOpPrefix */
+    aml_byte(a, 0x82); /* DeviceOp */
+    size_t dev = aml_open(a);
+    aml_nameseg(a, name);
+    aml_name_eisa(a, "_HID", hid);
+    if (uid >= 0)
+        aml_name_int(a, "_UID", (uint32_t)uid);
+    uint8_t res[64];
+    unsigned n = 0;
+    for (unsigned i = 0; i < nio && n + 8 <= sizeof(res) - 5; i++) {
+        res[n++] = 0x47; /* I/O port descriptor, 7 bytes */
+        res[n++] = 0x01; /* decodes 16 address lines */
+        res[n++] = (uint8_t)io[i].port;
+        res[n++] = (uint8_t)(io[i].port >> 8);
+        res[n++] = (uint8_t)io[i].port;
+        res[n++] = (uint8_t)(io[i].port >> 8);
+        res[n++] = 1;    /* alignment */
+        res[n++] = (uint8_t)io[i].len;
+    }
+    if (irq >= 0) {
+        res[n++] = 0x22; /* IRQ descriptor, 2 bytes: edge, active high */
+        res[n++] = (uint8_t)(1u << irq);
+        res[n++] = (uint8_t)((1u << irq) >> 8);
+    }
+    res[n++] = 0x79; /* end tag */
+    res[n++] = 0x00; /* checksum 0: treat as correct */
+    aml_byte(a, 0x08); /* NameOp */
+    aml_nameseg(a, "_CRS");
+    aml_byte(a, 0x11); /* BufferOp */
+    size_t buf = aml_open(a);
+    aml_int(a, n);
+    for (unsigned i = 0; i < n; i++)
+        aml_byte(a, res[i]);
+    aml_close(a, buf);
+    aml_close(a, dev);
+}
+
 /* The DSDT's definition block body:
  *
  *   Name (\_S5, Package (4) { S5, S5, 0, 0 })    SLP_TYPa, SLP_TYPb, reserved
@@ -163,6 +223,8 @@ static void aml_name_int(struct aml *a, const char *seg, uint32_t v)
  *   Scope (\_SB) {
  *     Device (PCI0) {
  *       Name (_HID, EISAID ("PNP0A03")) Name (_UID, 0)
+ *       Device (KBD_) PNP0303, Device (MOU_) PNP0F13, Device (COM1) and
+ *       (COM2) PNP0501, Device (RTC_) PNP0B00: see aml_isa_device()
  *     }
  *   }
  */
@@ -223,6 +285,14 @@ static void dsdt_body(struct aml *a, const struct acpi_config *cfg)
     for (int k = 0; k < 4; k++)
         aml_byte(a, (uint8_t)(hid >> (8 * k)));
     aml_name_int(a, "_UID", 0); /* no _ADR: a device has a _HID or an _ADR, not both */
+    static const struct isa_io kbd[] = { { 0x60, 1 }, { 0x64, 1 } };
+    static const struct isa_io com1[] = { { 0x3F8, 8 } }, com2[] = { { 0x2F8, 8 } };
+    static const struct isa_io rtc[] = { { 0x70, 2 } };
+    aml_isa_device(a, "KBD_", "PNP0303", -1, kbd, 2, 1);
+    aml_isa_device(a, "MOU_", "PNP0F13", -1, NULL, 0, 12);
+    aml_isa_device(a, "COM1", "PNP0501", 1, com1, 1, 4);
+    aml_isa_device(a, "COM2", "PNP0501", 2, com2, 1, 3);
+    aml_isa_device(a, "RTC_", "PNP0B00", -1, rtc, 1, 8);
     aml_close(a, dev);
     aml_close(a, sb);
 }
@@ -341,57 +411,92 @@ static uint32_t build_madt(uint8_t *t, const struct acpi_config *cfg)
     return n;
 }
 
-int acpi_build_tables(struct bus *bus, uint32_t rsdp_addr, uint32_t tables_addr,
-                      const struct acpi_config *cfg)
+static void blob_ptr(struct acpi_blob *b, uint32_t at, uint32_t base, uint32_t target)
 {
-    if ((rsdp_addr & 15) || (tables_addr & 63) || cfg->ncpus < 1 ||
-        cfg->ncpus > ACPI_MAX_CPUS || cfg->ioapic_id < cfg->ncpus || cfg->sci_irq > 15 ||
-        (cfg->pm_base & (ACPI_PM_LEN - 1)) || cfg->pm_base == 0 ||
-        (uint64_t)tables_addr + ACPI_TABLES_MAX > 0x100000000ull)
-        return -EINVAL;
+    put32(b->tables + at, base + target);
+    b->ptrs[b->nptrs++] = at;
+}
 
-    uint8_t buf[ACPI_TABLES_MAX];
-    memset(buf, 0, sizeof(buf));
+static void blob_sum(struct acpi_blob *b, uint32_t start)
+{
+    uint32_t len = (uint32_t)b->tables[start + 4] | (uint32_t)b->tables[start + 5] << 8 |
+                   (uint32_t)b->tables[start + 6] << 16 | (uint32_t)b->tables[start + 7] << 24;
+    b->sums[b->nsums].start = start;
+    b->sums[b->nsums++].len = len;
+    b->tables[start + 9] = 0;
+    b->tables[start + 9] = checksum(b->tables + start, len);
+}
+
+int acpi_build_blob(const struct acpi_config *cfg, uint32_t base, struct acpi_blob *b)
+{
+    if (cfg->ncpus < 1 || cfg->ncpus > ACPI_MAX_CPUS || cfg->ioapic_id < cfg->ncpus || cfg->sci_irq > 15 ||
+        (cfg->pm_base & (ACPI_PM_LEN - 1)) || cfg->pm_base == 0 || (base & 63))
+        return -EINVAL;
+    memset(b, 0, sizeof(*b));
+    uint8_t *buf = b->tables;
     uint32_t off = 0;
     uint32_t facs = off;
     off += build_facs(buf + off);
     uint32_t dsdt = off;
-    uint32_t len = build_dsdt(buf + off, sizeof(buf) - off - 512, cfg);
+    uint32_t len = build_dsdt(buf + off, sizeof(b->tables) - off - 512, cfg);
     if (len == 0)
         return -EINVAL;
     off = align(off + len, 16);
     uint32_t fadt = off;
-    off = align(off + build_fadt(buf + off, cfg, tables_addr + facs, tables_addr + dsdt), 16);
+    off = align(off + build_fadt(buf + off, cfg, 0, 0), 16);
+    blob_ptr(b, fadt + 36, base, facs); /* FIRMWARE_CTRL */
+    blob_ptr(b, fadt + 40, base, dsdt); /* DSDT */
     uint32_t madt = off;
     if (!cfg->no_apic)
         off = align(off + build_madt(buf + off, cfg), 16);
     uint32_t rsdt = off;
     uint8_t *t = buf + rsdt;            /* RSDT (5.2.7): the FADT and the MADT */
     uint32_t nent = cfg->no_apic ? 1 : 2;
-    put32(t + HDR_LEN, tables_addr + fadt);
+    blob_ptr(b, rsdt + HDR_LEN, base, fadt);
     if (!cfg->no_apic)
-        put32(t + HDR_LEN + 4, tables_addr + madt);
+        blob_ptr(b, rsdt + HDR_LEN + 4, base, madt);
     header(t, "RSDT", HDR_LEN + 4 * nent, 1);
-    finish(t, HDR_LEN + 4 * nent);
     off += HDR_LEN + 4 * nent;
+    /* Checksums last, over the final pointers. */
+    blob_sum(b, dsdt);
+    blob_sum(b, fadt);
+    if (!cfg->no_apic)
+        blob_sum(b, madt);
+    blob_sum(b, rsdt);
+    b->len = off;
 
-    uint8_t rsdp[ACPI_RSDP_LEN];        /* RSDP (5.2.4), revision 0 */
+    uint8_t *rsdp = b->rsdp;            /* RSDP (5.2.4), revision 0 */
     memcpy(rsdp, "RSD PTR ", 8);
     rsdp[8] = 0;
     memcpy(rsdp + 9, OEM_ID, 6);
     rsdp[15] = 0;
-    put32(rsdp + 16, tables_addr + rsdt);
-    rsdp[8] = checksum(rsdp, sizeof(rsdp));
+    put32(rsdp + 16, base + rsdt);
+    rsdp[8] = checksum(rsdp, ACPI_RSDP_LEN);
+    return 0;
+}
 
-    bus_write_block(bus, tables_addr, buf, off);
-    bus_write_block(bus, rsdp_addr, rsdp, sizeof(rsdp));
-    /* Make sure the memory took it: a ROM page would drop the writes. */
-    uint8_t check[ACPI_TABLES_MAX];
-    bus_read_block(bus, tables_addr, check, off);
-    if (memcmp(check, buf, off) != 0)
-        return -EIO;
-    bus_read_block(bus, rsdp_addr, check, sizeof(rsdp));
-    if (memcmp(check, rsdp, sizeof(rsdp)) != 0)
-        return -EIO;
-    return (int)off;
+int acpi_build_tables(struct bus *bus, uint32_t rsdp_addr, uint32_t tables_addr,
+                      const struct acpi_config *cfg)
+{
+    if ((rsdp_addr & 15) || (tables_addr & 63) || (uint64_t)tables_addr + ACPI_TABLES_MAX > 0x100000000ull)
+        return -EINVAL;
+    struct acpi_blob *b = malloc(sizeof(*b));
+    if (!b)
+        return -ENOMEM;
+    int rc = acpi_build_blob(cfg, tables_addr, b);
+    if (rc == 0) {
+        bus_write_block(bus, tables_addr, b->tables, b->len);
+        bus_write_block(bus, rsdp_addr, b->rsdp, ACPI_RSDP_LEN);
+        /* Make sure the memory took it: a ROM page would drop the writes. */
+        uint8_t check[ACPI_TABLES_MAX];
+        bus_read_block(bus, tables_addr, check, b->len);
+        if (memcmp(check, b->tables, b->len) != 0)
+            rc = -EIO;
+        bus_read_block(bus, rsdp_addr, check, ACPI_RSDP_LEN);
+        if (rc == 0 && memcmp(check, b->rsdp, ACPI_RSDP_LEN) != 0)
+            rc = -EIO;
+    }
+    int len = (int)b->len;
+    free(b);
+    return rc < 0 ? rc : len;
 }

@@ -35,6 +35,26 @@ struct acpi_config {
  * ID 1. */
 void acpi_config_default(struct acpi_config *cfg);
 
+/* The tables as bytes, built for a given base address, with what a loader
+ * must know to move them (QEMU's table-loader protocol): every 32-bit
+ * field in tables[] that points into tables[], the RSDP's pointer to the
+ * RSDT (offset 16), and each checksummed range (a table, checksum byte at
+ * its offset 9).  With base 0 every pointer holds an offset. */
+#define ACPI_BLOB_MAX 8
+struct acpi_blob {
+    uint8_t tables[ACPI_TABLES_MAX];
+    uint32_t len;
+    uint8_t rsdp[ACPI_RSDP_LEN];
+    uint32_t ptrs[ACPI_BLOB_MAX]; /* offsets of pointer fields in tables[] */
+    unsigned nptrs;
+    struct {
+        uint32_t start, len;
+    } sums[ACPI_BLOB_MAX];
+    unsigned nsums;
+};
+/* Returns 0, or -EINVAL for a bad configuration. */
+int acpi_build_blob(const struct acpi_config *cfg, uint32_t base, struct acpi_blob *b);
+
 /* Writes the RSDP at rsdp_addr (16-byte aligned; OSes search for it in
  * E0000-FFFFF) and the other tables from tables_addr (64-byte aligned, for
  * the FACS).  Returns the bytes used at tables_addr, or -EINVAL for a bad

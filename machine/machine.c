@@ -14,6 +14,7 @@ void machine_config_default(struct machine_config *cfg)
     cfg->ram_size = 32u << 20;
     cfg->slice = 1u << 24;
     cfg->mips = 100;
+    firmware_settings_default(&cfg->fw);
 }
 
 /* Brings guest time up to the instructions executed so far (also in the
@@ -79,9 +80,12 @@ int machine_init(struct machine *m, const struct machine_config *cfg)
     m->clock.kick_opaque = m;
     m->bus.io_hook = io_hook;
     m->bus.io_opaque = m;
-    rc = debugcon_init(&m->debugcon, &m->bus, cfg->debugcon);
+    rc = debugcon_init(&m->debugcon, &m->bus, cfg->debugcon, DEBUGCON_PORT);
     if (rc == 0)
         rc = pc_init(m, cfg->rtc_fixed ? cfg->rtc_epoch : (int64_t)time(NULL));
+    /* Claimed last, so that the port the user named wins over a device. */
+    if (rc == 0 && cfg->fwlog)
+        rc = debugcon_init(&m->fwlog, &m->bus, cfg->fwlog, cfg->fwlog_port);
     if (rc < 0) {
         fprintf(stderr, "popek: cannot build the PC: %s\n", strerror(-rc));
         machine_free(m);
@@ -92,6 +96,7 @@ int machine_init(struct machine *m, const struct machine_config *cfg)
 
 void machine_free(struct machine *m)
 {
+    pc_free(m);
     if (m->cpu)
         cpu_destroy(m->cpu);
     bus_free(&m->bus);
@@ -114,10 +119,14 @@ int machine_load_bios_image(struct machine *m, const uint8_t *image, size_t len)
      * the BIOS at the top of the 16 MiB space, over any RAM there. */
     if (rc == 0 && m->cfg.model == CPU_286)
         rc = bus_map_rom(&m->bus, (uint32_t)(0x1000000 - len), image, len);
-    if (rc == 0)
+    if (rc == 0) {
         m->firmware = true;
-    if (rc == 0)
+        pc_shadow_enable(m);
+        rc = pc_firmware_config(m, &m->cfg.fw);
+    }
+    if (rc == 0) {
         cpu_reset(m->cpu);
+    }
     return rc;
 }
 

@@ -10,6 +10,7 @@
 #include "cpu/cpu.h"
 #include "devices/clock.h"
 #include "devices/debugcon.h"
+#include "machine/firmware_config.h"
 #include "machine/pc.h"
 #include "mem/bus.h"
 
@@ -17,11 +18,14 @@ struct machine_config {
     enum cpu_model model;
     uint32_t ram_size;     /* bytes */
     FILE *debugcon;        /* where port 0xE9 output goes (NULL: stdout) */
+    FILE *fwlog;           /* a second debug console (--debugcon), or NULL */
+    uint16_t fwlog_port;   /* its port (0xE9 replaces the first) */
     uint64_t slice;        /* instructions per cpu_run() call; results never depend on it */
     bool fpu;              /* fit an 8087/287/387 to an 8086/286/386 */
     unsigned mips;         /* guest instructions per microsecond of guest time */
     bool rtc_fixed;        /* start the RTC at rtc_epoch instead of the host's time */
     int64_t rtc_epoch;
+    struct firmware_settings fw; /* what fw_cfg tells a firmware image */
 };
 
 /* What the host side (a frontend) may do while the machine runs: poll its
@@ -49,6 +53,7 @@ struct machine {
     struct cpu *cpu;
     struct vclock clock;
     struct debugcon debugcon;
+    struct debugcon fwlog;
     struct pc pc;
     uint64_t clock_icount; /* CPU instruction count the clock has caught up with */
     uint64_t tsc_rem;      /* idle ns x mips not yet a whole TSC tick, in thousandths */

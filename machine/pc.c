@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "machine/acpi_tables.h"
+#include "machine/firmware_config.h"
 #include "machine/machine.h"
 #include "machine/mptable.h"
 
@@ -92,14 +93,40 @@ static void exit_port(void *opaque, int status)
     machine_request_exit(opaque, status);
 }
 
-/* The PAM registers move the BIOS shadow: with no firmware loaded the area
- * simply stays RAM, so only ROM-backed machines remap (later: SeaBIOS). */
+/* The PAM registers move the BIOS shadow.  Without firmware (a kernel
+ * booted directly) the area stays plain RAM, as the firmware the boot
+ * stands in for would have left it. */
 static void pam_changed(void *opaque, unsigned region, bool read_ram, bool write_ram)
 {
-    (void)opaque;
-    (void)region;
-    (void)read_ram;
-    (void)write_ram;
+    struct machine *m = opaque;
+    struct pc *pc = &m->pc;
+    if (!pc->shadow)
+        return;
+    uint32_t base, size;
+    i440fx_pam_region(region, &base, &size);
+    bus_map_shadow(&m->bus, base, size, read_ram, write_ram,
+                   &pc->isa_view[(base - PC_SHADOW_BASE) >> BUS_PAGE_SHIFT]);
+}
+
+void pc_shadow_enable(struct machine *m)
+{
+    struct pc *pc = &m->pc;
+    if (m->bus.ram_size < 0x100000)
+        return;
+    /* Only ROM counts: the RAM below is what gets shadowed, and where no
+     * ROM lies the PCI bus has nothing to answer with. */
+    for (unsigned i = 0; i < PC_SHADOW_PAGES; i++) {
+        const struct bus_page *p = bus_page(&m->bus, PC_SHADOW_BASE + (i << BUS_PAGE_SHIFT));
+        pc->isa_view[i] = p->kind == BUS_ROM && p->host != m->bus.ram + PC_SHADOW_BASE + (i << BUS_PAGE_SHIFT)
+                              ? *p
+                              : (struct bus_page){ 0 };
+        pc->isa_view[i].write_ram = 0;
+    }
+    pc->shadow = true;
+    for (unsigned r = 0; r < I440FX_PAM_REGIONS; r++) {
+        uint8_t st = pc->host.pam_state[r];
+        pam_changed(m, r, st & 1, st & 2);
+    }
 }
 
 int pc_init(struct machine *m, int64_t rtc_epoch)
@@ -180,7 +207,34 @@ int pc_init(struct machine *m, int64_t rtc_epoch)
     if ((rc = piix_init(&pc->piix, &pc->pci, bus, &m->clock, pc->isa_irq, request_reset_hard, power_off,
                         m)) < 0)
         return rc;
+    if ((rc = fw_cfg_init(&pc->fw_cfg, bus)) < 0)
+        return rc;
     return 0;
+}
+
+void pc_free(struct machine *m)
+{
+    fw_cfg_free(&m->pc.fw_cfg);
+}
+
+/* The ACPI tables of this board: the same for firmware and direct boots. */
+static void pc_acpi_config(struct machine *m, struct acpi_config *acfg)
+{
+    acpi_config_default(acfg);
+    acfg->pm_base = PC_PM_BASE;
+    acfg->sci_irq = PC_SCI_IRQ;
+    /* Only the p6 board has APICs: describe none elsewhere. */
+    acfg->no_apic = !m->pc.has_apic;
+}
+
+int pc_firmware_config(struct machine *m, const struct firmware_settings *s)
+{
+    struct acpi_config acfg;
+    pc_acpi_config(m, &acfg);
+    /* SeaBIOS moves the PM block to 0x600 when it finds a table loader,
+     * where QEMU's tables put it. */
+    acfg.pm_base = ACPI_PM_DEFAULT_BASE;
+    return firmware_config_build(&m->pc.fw_cfg, m->bus.ram_size, 1, s, &acfg);
 }
 
 uint32_t pc_firmware_tables(struct machine *m)
@@ -191,11 +245,7 @@ uint32_t pc_firmware_tables(struct machine *m)
     uint32_t base = (m->bus.ram_size - 0x10000) & ~0xFFFu;
     piix_pm_enable(&pc->piix, PC_PM_BASE);
     struct acpi_config acfg;
-    acpi_config_default(&acfg);
-    acfg.pm_base = PC_PM_BASE;
-    acfg.sci_irq = PC_SCI_IRQ;
-    /* Only the p6 board has APICs: describe none elsewhere. */
-    acfg.no_apic = !pc->has_apic;
+    pc_acpi_config(m, &acfg);
     if (acpi_build_tables(&m->bus, 0xF0000, base, &acfg) < 0)
         return 0;
     if (!pc->has_apic)
@@ -232,6 +282,7 @@ void pc_reset(struct machine *m)
     port92_reset(&pc->port92);
     i440fx_reset(&pc->host);
     piix_reset(&pc->piix);
+    fw_cfg_reset(&pc->fw_cfg);
     cpu_set_intr(m->cpu, false);
     cpu_reset(m->cpu);
     if (pc->has_apic) {

@@ -8,6 +8,7 @@
 
 #include "devices/chardev.h"
 #include "devices/debugexit.h"
+#include "devices/fw_cfg.h"
 #include "devices/i440fx.h"
 #include "devices/i8042.h"
 #include "devices/ioapic.h"
@@ -20,6 +21,7 @@
 #include "devices/postcode.h"
 #include "devices/rtc.h"
 #include "devices/uart.h"
+#include "mem/bus.h"
 
 #define PC_SERIAL_PORTS 4
 #define PC_PM_BASE 0xB000  /* where the ACPI PM block is put for a directly booted kernel */
@@ -33,6 +35,9 @@ struct irq_share {
     struct irq_line out;
     uint32_t levels; /* bit n: source n drives high */
 };
+
+#define PC_SHADOW_BASE 0xC0000u
+#define PC_SHADOW_PAGES 64 /* C0000-FFFFF */
 
 struct pc {
     struct pic pic;
@@ -49,12 +54,17 @@ struct pc {
     struct pci_bus pci;
     struct i440fx host;
     struct piix piix;
+    struct fw_cfg fw_cfg;
     /* The P6's local APIC and the board's I/O APIC (p6 model only). */
     bool has_apic;
     struct lapic lapic;
     struct ioapic ioapic;
     struct irq_line isa_irq[16]; /* what ISA devices drive: PIC (and I/O APIC) inputs */
     bool reset_pending;
+    /* BIOS shadowing (PAM) is live once firmware is mapped; isa_view is
+     * what C0000-FFFFF holds when a PAM region routes to ROM/PCI. */
+    bool shadow;
+    struct bus_page isa_view[PC_SHADOW_PAGES];
 };
 
 /* Builds the devices on m's bus and wires them.  The serial ports start on
@@ -68,6 +78,16 @@ uint32_t pc_firmware_tables(struct machine *m);
 /* A hard reset of the board: what 0xCF9, the 8042 reset line, port 0x92
  * and (with firmware present) a triple fault lead to. */
 void pc_reset(struct machine *m);
+void pc_free(struct machine *m);
+/* Firmware is mapped: from now on the i440FX's PAM registers steer
+ * C0000-FFFFF between the ROM now there and shadow RAM (with less than
+ * 1 MiB of RAM there is nothing to shadow).  Applies the current PAM
+ * settings. */
+void pc_shadow_enable(struct machine *m);
+/* What firmware reads through fw_cfg (firmware_config.h): called once a
+ * firmware image is mapped.  Returns 0 or -errno. */
+struct firmware_settings;
+int pc_firmware_config(struct machine *m, const struct firmware_settings *s);
 /* Hands the host what the serial ports still hold to send. */
 void pc_flush_serial(struct machine *m);
 

@@ -70,6 +70,7 @@ int bus_map_rom(struct bus *bus, uint32_t base, const uint8_t *image, size_t len
         struct bus_page *p = &bus->pages[(base + off) >> BUS_PAGE_SHIFT];
         p->kind = BUS_ROM;
         p->host = copy + off;
+        p->write_ram = 0;
     }
     bus->map_gen++;
     return 0;
@@ -88,6 +89,7 @@ int bus_map_mmio(struct bus *bus, uint32_t base, uint32_t size, const struct mmi
         p->kind = BUS_MMIO;
         p->host = NULL;
         p->region = (uint16_t)idx;
+        p->write_ram = 0;
     }
     bus->map_gen++;
     return 0;
@@ -113,6 +115,7 @@ int bus_map_ram_alias(struct bus *bus, uint32_t base, uint32_t ram_offset, uint3
         struct bus_page *p = &bus->pages[(base + off) >> BUS_PAGE_SHIFT];
         p->kind = BUS_RAM;
         p->host = bus->ram + ram_offset + off;
+        p->write_ram = 0;
     }
     bus->map_gen++;
     return 0;
@@ -125,6 +128,25 @@ void bus_unmap(struct bus *bus, uint32_t base, uint32_t size)
     for (uint64_t off = 0; off < size; off += BUS_PAGE_SIZE)
         bus->pages[(base + off) >> BUS_PAGE_SHIFT] = (struct bus_page){ 0 };
     bus->map_gen++;
+}
+
+int bus_map_shadow(struct bus *bus, uint32_t base, uint32_t size, bool read_ram, bool write_ram,
+                   const struct bus_page *under)
+{
+    if (check_range(base, size) < 0 || (uint64_t)base + size > bus->ram_size || !under)
+        return -EINVAL;
+    for (uint32_t off = 0, i = 0; off < size; off += BUS_PAGE_SIZE, i++) {
+        struct bus_page *p = &bus->pages[(base + off) >> BUS_PAGE_SHIFT];
+        if (read_ram) {
+            /* A ROM-kind page over RAM is exactly "read DRAM, drop writes". */
+            *p = (struct bus_page){ .host = bus->ram + base + off, .kind = write_ram ? BUS_RAM : BUS_ROM };
+        } else {
+            *p = under[i];
+            p->write_ram = write_ram && (p->kind == BUS_ROM || p->kind == BUS_UNMAPPED);
+        }
+    }
+    bus->map_gen++;
+    return 0;
 }
 
 void bus_set_a20(struct bus *bus, bool enabled)
@@ -277,7 +299,15 @@ static void write_in_page(struct bus *bus, uint32_t phys, uint32_t val, unsigned
             r->ops->write(r->opaque, off + i, (val >> (8 * i)) & 0xFF, 1);
         return;
     }
-    default: /* ROM and unmapped: dropped */
+    default: /* ROM and unmapped: dropped, unless the shadow RAM takes them */
+        if (p->write_ram) {
+            uint32_t page_base = phys & ~BUS_PAGE_MASK;
+            const struct bus_page ram = { .host = bus->ram + page_base, .kind = BUS_RAM };
+            uint8_t *h = ram.host + (phys & BUS_PAGE_MASK);
+            for (unsigned i = 0; i < size; i++)
+                h[i] = (uint8_t)(val >> (8 * i));
+            code_written(bus, &ram, phys, size);
+        }
         return;
     }
 }

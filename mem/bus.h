@@ -50,6 +50,9 @@ struct bus_page {
     uint8_t *host;   /* RAM/ROM: host address of the page; else NULL */
     uint16_t region; /* MMIO: index into regions[] */
     uint8_t kind;    /* enum bus_page_kind */
+    /* ROM or unmapped page whose writes go to the RAM at the same physical
+     * address (a chipset's shadow set to "write to DRAM, read from ROM"). */
+    uint8_t write_ram;
 };
 
 struct bus_region {
@@ -120,6 +123,14 @@ int bus_map_mmio(struct bus *bus, uint32_t base, uint32_t size,
  * used for aliases such as the BIOS shadow. */
 int bus_map_ram_alias(struct bus *bus, uint32_t base, uint32_t ram_offset, uint32_t size);
 void bus_unmap(struct bus *bus, uint32_t base, uint32_t size);
+/* The BIOS shadow RAM of a chipset (the i440FX's PAM registers): for the
+ * pages of [base, base+size), which must lie inside RAM, reads come from
+ * the RAM at the same address (read_ram) or from under[] -- what the bus
+ * sees there without shadowing (a ROM, or nothing), one entry per page --
+ * and writes go to that RAM (write_ram) or are dropped.  Returns 0 or
+ * -EINVAL. */
+int bus_map_shadow(struct bus *bus, uint32_t base, uint32_t size, bool read_ram, bool write_ram,
+                   const struct bus_page *under);
 
 void bus_set_a20(struct bus *bus, bool enabled);
 bool bus_a20(const struct bus *bus);

@@ -21,6 +21,13 @@ nasm
 gcc-multilib
 python3
 acpica-tools
+seabios
+libpng-dev
+xvfb
+xdotool
+imagemagick
+x11-apps
+tmux
 "
 
 die() {

@@ -168,6 +168,14 @@ struct aml_found {
     uint8_t proc_ids[32];
     unsigned pic_args;
     bool pic;
+    /* Devices under PCI0 with a _HID (EISA ID) and a _CRS buffer. */
+    unsigned ndevs;
+    struct {
+        char name[5];
+        uint32_t hid;
+        uint8_t crs[64];
+        uint32_t crs_len;
+    } devs[16];
 };
 
 static void count_power_off(void *opaque)
@@ -270,8 +278,24 @@ static void walk(const uint8_t *b, uint32_t pos, uint32_t end, const char *scope
                     f->s5_count = count;
                     memcpy(f->s5_elems, elems, sizeof(elems));
                 }
+            } else if (b[pos] == 0x11) { /* BufferOp PkgLength BufferSize bytes */
+                pos++;
+                uint32_t start = pos, len = pkg_length(b, &pos, end);
+                uint32_t pend = start + len;
+                cr_assert(le(u32, pend, end));
+                pos += (b[pos] >> 6) + 1;
+                uint32_t size = integer(b, &pos, pend);
+                cr_assert(eq(u32, pos + size, pend), "buffer bytes fill the package");
+                if (strcmp(seg, "_CRS") == 0 && f->ndevs > 0 &&
+                    strcmp(f->devs[f->ndevs - 1].name, scope) == 0 && size <= 64) {
+                    memcpy(f->devs[f->ndevs - 1].crs, b + pos, size);
+                    f->devs[f->ndevs - 1].crs_len = size;
+                }
+                pos = pend;
             } else {
                 uint32_t v = integer(b, &pos, end);
+                if (strcmp(seg, "_HID") == 0 && f->ndevs > 0 && strcmp(f->devs[f->ndevs - 1].name, scope) == 0)
+                    f->devs[f->ndevs - 1].hid = v;
                 if (strcmp(scope, "PCI0") == 0) {
                     if (strcmp(seg, "_HID") == 0)
                         f->pci0_hid = v;
@@ -298,6 +322,8 @@ static void walk(const uint8_t *b, uint32_t pos, uint32_t end, const char *scope
             } else if (ext == 0x82) {  /* Device */
                 if (strcmp(seg, "PCI0") == 0 && strcmp(scope, "_SB_") == 0)
                     f->pci0 = true;
+                if (strcmp(scope, "PCI0") == 0 && f->ndevs < 16)
+                    memcpy(f->devs[f->ndevs++].name, seg, 5);
                 walk(b, pos, pend, seg, f);
             } else {                   /* Processor: ProcID PblkAddr PblkLen */
                 cr_assert(eq(u32, pend - pos, 6));
@@ -320,6 +346,38 @@ static void load_dsdt(struct table *d)
     load(&f, rsdt_entry("FACP"), "FACP");
     load(d, le32(f.b + 40), "DSDT");
     cr_assert(eq(u8, d->b[8], 1), "revision 1: 32-bit integers");
+}
+
+/* The legacy devices firmware and OSes look up by _HID (SeaBIOS skips its
+ * PS/2 keyboard set-up when the DSDT has no PNP0303), with the PC's fixed
+ * ports and IRQs as ACPI 6.4.2 small resource descriptors. */
+Test(acpi_tables, dsdt_lists_the_isa_devices_with_their_resources)
+{
+    build();
+    struct table d;
+    load_dsdt(&d);
+    struct aml_found f = { 0 };
+    walk(d.b, 36, d.len, "\\", &f);
+    static const struct {
+        const char *hid_text;
+        uint32_t hid; /* EISAID as the compressed dword, worked by hand */
+        uint8_t crs[24];
+        unsigned len;
+    } want[] = {
+        /* IO(Decode16, 0x60, 0x60, 1, 1) IO(Decode16, 0x64, ...) IRQNoFlags(){1} EndTag */
+        { "PNP0303", 0x0303D041u,
+          { 0x47, 1, 0x60, 0, 0x60, 0, 1, 1, 0x47, 1, 0x64, 0, 0x64, 0, 1, 1, 0x22, 0x02, 0x00, 0x79, 0 }, 21 },
+        { "PNP0F13", 0x130FD041u, { 0x22, 0x00, 0x10, 0x79, 0 }, 5 },
+        { "PNP0501", 0x0105D041u, { 0x47, 1, 0xF8, 3, 0xF8, 3, 1, 8, 0x22, 0x10, 0x00, 0x79, 0 }, 13 },
+        { "PNP0501", 0x0105D041u, { 0x47, 1, 0xF8, 2, 0xF8, 2, 1, 8, 0x22, 0x08, 0x00, 0x79, 0 }, 13 },
+        { "PNP0B00", 0x000BD041u, { 0x47, 1, 0x70, 0, 0x70, 0, 1, 2, 0x22, 0x00, 0x01, 0x79, 0 }, 13 },
+    };
+    cr_assert(eq(uint, f.ndevs, 5));
+    for (unsigned i = 0; i < 5; i++) {
+        cr_assert(eq(u32, f.devs[i].hid, want[i].hid), "%s: _HID %s", f.devs[i].name, want[i].hid_text);
+        cr_assert(eq(u32, f.devs[i].crs_len, want[i].len), "%s: _CRS length", f.devs[i].name);
+        cr_assert(eq(int, memcmp(f.devs[i].crs, want[i].crs, want[i].len), 0), "%s: _CRS bytes", f.devs[i].name);
+    }
 }
 
 Test(acpi_tables, dsdt_s5_matches_what_acpi_pm_powers_off_on)

@@ -17,7 +17,7 @@ static void setup(void)
     cr_assert(eq(int, bus_init(&bus, 0x10000), 0));
     out = open_memstream(&buf, &len);
     cr_assert(not(eq(ptr, out, NULL)));
-    cr_assert(eq(int, debugcon_init(&con, &bus, out), 0));
+    cr_assert(eq(int, debugcon_init(&con, &bus, out, DEBUGCON_PORT), 0));
 }
 
 static void teardown(void)
@@ -82,7 +82,7 @@ Test(debugcon_stdout, null_stream_means_stdout, .timeout = 10.0)
     struct bus b;
     struct debugcon d;
     cr_assert(eq(int, bus_init(&b, 0x1000), 0));
-    cr_assert(eq(int, debugcon_init(&d, &b, NULL), 0));
+    cr_assert(eq(int, debugcon_init(&d, &b, NULL, DEBUGCON_PORT), 0));
     cr_assert(eq(ptr, d.out, stdout));
     bus_free(&b);
 }
