@@ -304,6 +304,9 @@ static int frontend_run(struct frontend *fe)
     cfg.fpu = fe->opt.fpu;
     cfg.rtc_fixed = fe->opt.rtc_fixed;
     cfg.rtc_epoch = fe->opt.rtc_base;
+    cfg.fw.boot_menu = fe->opt.boot_menu;
+    cfg.fw.splash_ms = fe->opt.splash_ms;
+    cfg.fw.reboot_timeout_ms = fe->opt.reboot_timeout_ms;
 
     int rc = machine_init(&fe->machine, &cfg);
     if (rc < 0) {
@@ -321,6 +324,11 @@ static int frontend_run(struct frontend *fe)
         fprintf(stderr, "popek: the default firmware is SeaBIOS from Debian's seabios package "
                         "(apt-get install seabios); or give --bios FILE or --kernel FILE\n");
     if (lrc < 0 || open_trace(fe) < 0 || open_log(fe) < 0 || setup_serial(fe) < 0) {
+        teardown(fe);
+        machine_free(&fe->machine);
+        return POPEK_EXIT_USAGE;
+    }
+    if (script_arm(&fe->opt.script, &fe->machine) < 0) {
         teardown(fe);
         machine_free(&fe->machine);
         return POPEK_EXIT_USAGE;

@@ -25,6 +25,8 @@ enum {
     OPT_LOG_FILE,
     OPT_NOGRAPHIC,
     OPT_DEBUGCON,
+    OPT_AT,
+    OPT_BOOT,
 };
 
 static const struct option long_options[] = {
@@ -44,6 +46,8 @@ static const struct option long_options[] = {
     {"log-file", required_argument, NULL, OPT_LOG_FILE},
     {"nographic", no_argument, NULL, OPT_NOGRAPHIC},
     {"debugcon", required_argument, NULL, OPT_DEBUGCON},
+    {"at", required_argument, NULL, OPT_AT},
+    {"boot", required_argument, NULL, OPT_BOOT},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -60,7 +64,7 @@ static const struct {
     { "kernel", "--kernel" }, { "initrd", "--initrd" }, { "append", "--append" }, { "bios", "--bios" },
     { "serial", "--serial" }, { "cpu", "--cpu" }, { "nographic", "--nographic" }, { "help", "--help" },
     { "version", "--version" }, { "memory", "--memory" },
-    { "debugcon", "--debugcon" },
+    { "debugcon", "--debugcon" }, { "boot", "--boot" },
     /* Popek's own long options, written with one dash */
     { "trace", "--trace" }, { "stats", "--stats" }, { "slice", "--slice" }, { "fpu", "--fpu" },
     { "rtc-base", "--rtc-base" }, { "log", "--log" }, { "log-file", "--log-file" },
@@ -69,7 +73,7 @@ static const struct {
 /* QEMU options Popek does not have (yet): refused by name rather than
  * misread as a cluster of short options (-hda is not -h -d a). */
 static const char *const qemu_unsupported[] = {
-    "hda", "hdb", "hdc", "hdd", "fda", "fdb", "cdrom", "drive", "blockdev", "boot", "snapshot", "pflash",
+    "hda", "hdb", "hdc", "hdd", "fda", "fdb", "cdrom", "drive", "blockdev", "snapshot", "pflash",
     "monitor", "qmp", "mon", "chardev", "gdb", "s", "S", "vga", "display", "sdl", "curses", "vnc", "spice",
     "device", "netdev", "net", "nic", "usb", "usbdevice", "smp", "numa", "enable-kvm", "accel", "machine", "M",
     "no-reboot", "no-shutdown", "rtc", "icount", "audiodev", "soundhw", "global", "name", "uuid", "k", "L",
@@ -155,6 +159,8 @@ void options_default(struct options *o)
     memset(o, 0, sizeof(*o));
     o->model = CPU_P6;
     o->ram_size = 32u << 20;
+    o->splash_ms = -1;
+    o->reboot_timeout_ms = -1;
 }
 
 void options_usage(FILE *f, const char *prog)
@@ -200,6 +206,14 @@ void options_usage(FILE *f, const char *prog)
             "                     (default 0x402, where SeaBIOS logs) go to DEV:\n"
             "                     stdio, file:PATH or PATH; iobase=0xE9 moves the\n"
             "                     port-0xE9 output there from standard output\n"
+            "  --boot menu=on|off,splash-time=MS,reboot-timeout=MS\n"
+            "                     firmware settings, as QEMU's -boot: offer SeaBIOS's\n"
+            "                     boot menu, how long it waits, whether to reboot\n"
+            "                     after no boot device was found (-1: never)\n"
+            "  --at TIME:COMMAND  at guest time TIME (e.g. 2.5s, 300ms) run COMMAND:\n"
+            "                     quit | sendkey KEYS (QEMU names: esc, f12, ret,\n"
+            "                     ctrl-alt-delete, a...) | type TEXT |\n"
+            "                     screendump FILE (PNG; text for FILE.txt); repeatable\n"
             "  --nographic        there is no display: COM1 on the terminal (the default\n"
             "                     with --kernel; with --bios it replaces 'null')\n"
             "QEMU's single-dash spellings work too: -kernel, -initrd, -append, -bios, -m,\n"
@@ -273,6 +287,51 @@ static int parse_memory(const char *arg, uint32_t *out, FILE *err)
         return -1;
     }
     *out = (uint32_t)bytes;
+    return 0;
+}
+
+/* QEMU's -boot: menu=on|off, splash-time=MS, reboot-timeout=MS, comma
+ * separated.  (Boot order letters come with the disks.) */
+static int parse_boot(struct options *o, const char *arg, FILE *err)
+{
+    char buf[256];
+    if (strlen(arg) >= sizeof(buf)) {
+        fprintf(err, "popek: --boot: too long\n");
+        return -1;
+    }
+    strcpy(buf, arg);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '=');
+        if (!eq) {
+            fprintf(err, "popek: --boot: want menu=on|off, splash-time=MS or reboot-timeout=MS, not '%s'\n", tok);
+            return -1;
+        }
+        *eq = 0;
+        const char *v = eq + 1;
+        if (!strcmp(tok, "menu")) {
+            if (strcmp(v, "on") && strcmp(v, "off")) {
+                fprintf(err, "popek: --boot menu wants on or off, not '%s'\n", v);
+                return -1;
+            }
+            o->boot_menu = !strcmp(v, "on");
+            continue;
+        }
+        char *end;
+        errno = 0;
+        long ms = strtol(v, &end, 10);
+        if (errno || *end || end == v || ms < -1 || ms > 0x7FFFFFFF) {
+            fprintf(err, "popek: --boot %s wants milliseconds (or -1), not '%s'\n", tok, v);
+            return -1;
+        }
+        if (!strcmp(tok, "splash-time")) {
+            o->splash_ms = (int32_t)ms;
+        } else if (!strcmp(tok, "reboot-timeout")) {
+            o->reboot_timeout_ms = (int32_t)ms;
+        } else {
+            fprintf(err, "popek: --boot: unknown setting '%s'\n", tok);
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -410,6 +469,14 @@ enum opt_result options_parse(struct options *o, int argc, char **qargv, FILE *o
             break;
         case OPT_NOGRAPHIC:
             nographic = true;
+            break;
+        case OPT_AT:
+            if (script_parse(&o->script, optarg, err) < 0)
+                goto done;
+            break;
+        case OPT_BOOT:
+            if (parse_boot(o, optarg, err) < 0)
+                goto done;
             break;
         case OPT_DEBUGCON:
             if (parse_debugcon(o, optarg, err) < 0)

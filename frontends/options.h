@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "cpu/cpu.h"
+#include "frontends/script.h"
 
 #ifndef POPEK_VERSION
 #define POPEK_VERSION "0.1.0"
@@ -56,6 +57,10 @@ struct options {
     const char *log_file;  /* --log-file FILE (QEMU's -D); NULL: standard error */
     char debugcon[512];    /* --debugcon DEV: "stdio" or a path; "" when not given */
     uint16_t debugcon_port; /* its ",iobase=N" (default 0x402) */
+    struct script script;  /* --at TIME:COMMAND, in order */
+    bool boot_menu;        /* --boot menu=on */
+    int32_t splash_ms;     /* --boot splash-time=MS (-1: the firmware's default) */
+    int32_t reboot_timeout_ms; /* --boot reboot-timeout=MS (-1: never) */
 };
 
 /* What options_parse() decided. */
