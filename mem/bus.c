@@ -76,13 +76,43 @@ int bus_map_rom(struct bus *bus, uint32_t base, const uint8_t *image, size_t len
     return 0;
 }
 
+/* Whether any page still dispatches to region idx.  Only its own range
+ * needs looking at: a region's pages are never anywhere else. */
+static bool region_in_use(const struct bus *bus, unsigned idx)
+{
+    const struct bus_region *r = &bus->regions[idx];
+    for (uint64_t off = 0; off < r->size; off += BUS_PAGE_SIZE) {
+        const struct bus_page *p = &bus->pages[(r->base + off) >> BUS_PAGE_SHIFT];
+        if (p->kind == BUS_MMIO && p->region == idx)
+            return true;
+    }
+    return false;
+}
+
+/* A slot for a new region: a fresh one, or one that every page has since
+ * left (unmapped or mapped over), so that a device whose BAR moves or is
+ * switched on and off many times does not fill the table.  Returns
+ * BUS_MAX_REGIONS when all are in use. */
+static unsigned free_region(const struct bus *bus)
+{
+    if (bus->nregions < BUS_MAX_REGIONS)
+        return bus->nregions;
+    for (unsigned i = 0; i < bus->nregions; i++)
+        if (!region_in_use(bus, i))
+            return i;
+    return BUS_MAX_REGIONS;
+}
+
 int bus_map_mmio(struct bus *bus, uint32_t base, uint32_t size, const struct mmio_ops *ops,
                  void *opaque)
 {
-    if (check_range(base, size) < 0 || bus->nregions == BUS_MAX_REGIONS || !ops || !ops->read ||
-        !ops->write)
+    if (check_range(base, size) < 0 || !ops || !ops->read || !ops->write)
         return -EINVAL;
-    unsigned idx = bus->nregions++;
+    unsigned idx = free_region(bus);
+    if (idx == BUS_MAX_REGIONS)
+        return -EINVAL;
+    if (idx == bus->nregions)
+        bus->nregions++;
     bus->regions[idx] = (struct bus_region){ base, size, ops, opaque };
     for (uint64_t off = 0; off < size; off += BUS_PAGE_SIZE) {
         struct bus_page *p = &bus->pages[(base + off) >> BUS_PAGE_SHIFT];

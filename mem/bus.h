@@ -116,7 +116,10 @@ void bus_free(struct bus *bus);
  * at base.  Pages already mapped are replaced.  Returns 0 or -errno. */
 int bus_map_rom(struct bus *bus, uint32_t base, const uint8_t *image, size_t len);
 /* Maps [base, base+size) (page aligned) to a device; ops->read and
- * ops->write are both required.  Returns 0 or -errno. */
+ * ops->write are both required.  Returns 0 or -errno.  The table holds
+ * BUS_MAX_REGIONS regions at once; a region that no page maps any more
+ * (unmapped or mapped over) frees its slot, so a BAR that moves often is
+ * fine. */
 int bus_map_mmio(struct bus *bus, uint32_t base, uint32_t size,
                  const struct mmio_ops *ops, void *opaque);
 /* Maps RAM bytes [ram_offset, ram_offset+size) at base (page aligned):

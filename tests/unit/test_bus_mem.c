@@ -434,6 +434,35 @@ Test(bus_mmio, region_table_limit)
     cr_assert(eq(int, bus_page(&bus, 0xFED00000u)->kind, BUS_UNMAPPED));
 }
 
+Test(bus_mmio, moving_region_reuses_its_slot)
+{
+    /* A BAR moved or toggled far more often than the table is long: each
+     * old mapping is unmapped first, so its slot comes free again. */
+    struct rec_dev a = { .tag = 0x11 }, b = { .tag = 0x22 };
+    cr_assert(eq(int, bus_map_mmio(&bus, 0xFED00000u, 0x1000, &rec_ops4, &b), 0));
+    uint32_t at = MMIO_BASE;
+    for (unsigned i = 0; i < 3 * BUS_MAX_REGIONS; i++) {
+        if (i)
+            bus_unmap(&bus, at, 0x2000);
+        at = MMIO_BASE + (i % 5) * 0x4000;
+        cr_assert(eq(int, bus_map_mmio(&bus, at, 0x2000, &rec_ops4, &a), 0), "map %u", i);
+    }
+    cr_assert(le(uint, bus.nregions, BUS_MAX_REGIONS));
+    cr_assert(eq(u32, bus_read(&bus, at + 0x1004, 1), rec_value(&a, 0x1004, 1)));
+    /* The region that stayed mapped all along still answers. */
+    cr_assert(eq(u32, bus_read(&bus, 0xFED00008u, 1), rec_value(&b, 8, 1)));
+    /* A region only partly mapped over keeps its slot: its other page
+     * still answers after the table has been cycled again. */
+    bus_unmap(&bus, at, 0x2000);
+    cr_assert(eq(int, bus_map_mmio(&bus, MMIO_BASE, 0x2000, &rec_ops4, &a), 0));
+    cr_assert(eq(int, bus_map_mmio(&bus, MMIO_BASE, 0x1000, &rec_ops4, &b), 0));
+    for (unsigned i = 0; i < 2 * BUS_MAX_REGIONS; i++) {
+        cr_assert(eq(int, bus_map_mmio(&bus, 0xFEE00000u, 0x1000, &rec_ops4, &b), 0), "%u", i);
+        bus_unmap(&bus, 0xFEE00000u, 0x1000);
+    }
+    cr_assert(eq(u32, bus_read(&bus, MMIO_BASE + 0x1010, 1), rec_value(&a, 0x1010, 1)));
+}
+
 /* ---- aliases, A20, map_gen ---- */
 
 Test(bus_map, ram_alias_shares_bytes)
