@@ -9,7 +9,7 @@ WARN     = -Wall -Wextra -Wno-unused-parameter
 CPPFLAGS = -I. -D_DEFAULT_SOURCE
 CSTD     = -std=c11
 ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(CPPFLAGS) -MMD -MP
-LDLIBS  ?= -lelf -lz
+LDLIBS  ?= -lelf -lz -lpng
 
 BUILD   := build
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -18,6 +18,7 @@
 #include "frontends/boot.h"
 #include "frontends/terminal.h"
 #include "frontends/options.h"
+#include "frontends/screendump.h"
 #include "machine/machine.h"
 
 struct frontend {
@@ -38,6 +39,7 @@ struct frontend {
     void (*input_poll)(void *opaque); /* the serial backend's poll hook, or NULL */
     void *input_opaque;
     FILE *debugcon;       /* --debugcon file, when one was opened here */
+    uint8_t *vga_rom;     /* the VGA BIOS file's bytes */
 };
 
 /* SIGINT, SIGTERM, SIGHUP: the run ends at the next slice boundary and
@@ -278,6 +280,37 @@ static int run_status(struct frontend *fe, enum cpu_exit why)
     }
 }
 
+/* SeaVGABIOS for the std VGA, when the seabios package provides it: without
+ * it the card still works, but firmware finds no video BIOS to run. */
+static int load_vga_rom(struct frontend *fe, struct machine_config *cfg)
+{
+    FILE *f = fopen(POPEK_DEFAULT_VGABIOS, "rb");
+    if (!f)
+        return 0;
+    uint8_t *buf = malloc(256 * 1024);
+    size_t len = buf ? fread(buf, 1, 256 * 1024, f) : 0;
+    fclose(f);
+    if (!buf || len == 0 || len == 256 * 1024) {
+        fprintf(stderr, "popek: %s: not a VGA BIOS image of under 256 KiB\n", POPEK_DEFAULT_VGABIOS);
+        free(buf);
+        return -1;
+    }
+    fe->vga_rom = buf;
+    cfg->vga_rom = buf;
+    cfg->vga_rom_len = len;
+    return 0;
+}
+
+static int frontend_screendump(void *opaque, const char *path)
+{
+    struct frontend *fe = opaque;
+    if (!fe->machine.pc.has_vga) {
+        fprintf(stderr, "popek: screendump: there is no VGA (--vga none)\n");
+        return -1;
+    }
+    return screendump(&fe->machine.pc.vga, path);
+}
+
 /* Runs the machine the options describe; returns the process exit status. */
 static int frontend_run(struct frontend *fe)
 {
@@ -304,6 +337,9 @@ static int frontend_run(struct frontend *fe)
     cfg.fpu = fe->opt.fpu;
     cfg.rtc_fixed = fe->opt.rtc_fixed;
     cfg.rtc_epoch = fe->opt.rtc_base;
+    cfg.no_vga = fe->opt.no_vga;
+    if (!cfg.no_vga && load_vga_rom(fe, &cfg) < 0)
+        return POPEK_EXIT_USAGE;
     cfg.fw.boot_menu = fe->opt.boot_menu;
     cfg.fw.splash_ms = fe->opt.splash_ms;
     cfg.fw.reboot_timeout_ms = fe->opt.reboot_timeout_ms;
@@ -328,6 +364,8 @@ static int frontend_run(struct frontend *fe)
         machine_free(&fe->machine);
         return POPEK_EXIT_USAGE;
     }
+    fe->opt.script.screendump = frontend_screendump;
+    fe->opt.script.screendump_opaque = fe;
     if (script_arm(&fe->opt.script, &fe->machine) < 0) {
         teardown(fe);
         machine_free(&fe->machine);
@@ -364,6 +402,10 @@ static int frontend_run(struct frontend *fe)
         print_stats(fe);
     machine_free(&fe->machine);
     fe->machine_up = false;
+    free(fe->vga_rom);
+    fe->vga_rom = NULL;
+    if (fe->opt.script.failed && status == POPEK_EXIT_OK)
+        status = POPEK_EXIT_USAGE;
     return status;
 }
 

@@ -27,6 +27,7 @@ enum {
     OPT_DEBUGCON,
     OPT_AT,
     OPT_BOOT,
+    OPT_VGA,
 };
 
 static const struct option long_options[] = {
@@ -48,6 +49,7 @@ static const struct option long_options[] = {
     {"debugcon", required_argument, NULL, OPT_DEBUGCON},
     {"at", required_argument, NULL, OPT_AT},
     {"boot", required_argument, NULL, OPT_BOOT},
+    {"vga", required_argument, NULL, OPT_VGA},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -64,7 +66,7 @@ static const struct {
     { "kernel", "--kernel" }, { "initrd", "--initrd" }, { "append", "--append" }, { "bios", "--bios" },
     { "serial", "--serial" }, { "cpu", "--cpu" }, { "nographic", "--nographic" }, { "help", "--help" },
     { "version", "--version" }, { "memory", "--memory" },
-    { "debugcon", "--debugcon" }, { "boot", "--boot" },
+    { "debugcon", "--debugcon" }, { "boot", "--boot" }, { "vga", "--vga" },
     /* Popek's own long options, written with one dash */
     { "trace", "--trace" }, { "stats", "--stats" }, { "slice", "--slice" }, { "fpu", "--fpu" },
     { "rtc-base", "--rtc-base" }, { "log", "--log" }, { "log-file", "--log-file" },
@@ -74,7 +76,7 @@ static const struct {
  * misread as a cluster of short options (-hda is not -h -d a). */
 static const char *const qemu_unsupported[] = {
     "hda", "hdb", "hdc", "hdd", "fda", "fdb", "cdrom", "drive", "blockdev", "snapshot", "pflash",
-    "monitor", "qmp", "mon", "chardev", "gdb", "s", "S", "vga", "display", "sdl", "curses", "vnc", "spice",
+    "monitor", "qmp", "mon", "chardev", "gdb", "s", "S", "display", "sdl", "curses", "vnc", "spice",
     "device", "netdev", "net", "nic", "usb", "usbdevice", "smp", "numa", "enable-kvm", "accel", "machine", "M",
     "no-reboot", "no-shutdown", "rtc", "icount", "audiodev", "soundhw", "global", "name", "uuid", "k", "L",
     "option-rom", "readconfig", "writeconfig", "nodefaults", "no-user-config", "object", "incoming", "loadvm",
@@ -210,6 +212,9 @@ void options_usage(FILE *f, const char *prog)
             "                     firmware settings, as QEMU's -boot: offer SeaBIOS's\n"
             "                     boot menu, how long it waits, whether to reboot\n"
             "                     after no boot device was found (-1: never)\n"
+            "  --vga std|none     the Bochs/QEMU std VGA at PCI 00:02.0, with SeaVGABIOS\n"
+            "                     (" POPEK_DEFAULT_VGABIOS ") as its ROM,\n"
+            "                     or no VGA (default std)\n"
             "  --at TIME:COMMAND  at guest time TIME (e.g. 2.5s, 300ms) run COMMAND:\n"
             "                     quit | sendkey KEYS (QEMU names: esc, f12, ret,\n"
             "                     ctrl-alt-delete, a...) | type TEXT |\n"
@@ -473,6 +478,13 @@ enum opt_result options_parse(struct options *o, int argc, char **qargv, FILE *o
         case OPT_AT:
             if (script_parse(&o->script, optarg, err) < 0)
                 goto done;
+            break;
+        case OPT_VGA:
+            if (strcmp(optarg, "std") && strcmp(optarg, "none")) {
+                fprintf(err, "popek: --vga wants std or none, not '%s'\n", optarg);
+                goto done;
+            }
+            o->no_vga = !strcmp(optarg, "none");
             break;
         case OPT_BOOT:
             if (parse_boot(o, optarg, err) < 0)

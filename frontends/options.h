@@ -58,6 +58,7 @@ struct options {
     char debugcon[512];    /* --debugcon DEV: "stdio" or a path; "" when not given */
     uint16_t debugcon_port; /* its ",iobase=N" (default 0x402) */
     struct script script;  /* --at TIME:COMMAND, in order */
+    bool no_vga;           /* --vga none */
     bool boot_menu;        /* --boot menu=on */
     int32_t splash_ms;     /* --boot splash-time=MS (-1: the firmware's default) */
     int32_t reboot_timeout_ms; /* --boot reboot-timeout=MS (-1: never) */

@@ -26,6 +26,9 @@ struct machine_config {
     bool rtc_fixed;        /* start the RTC at rtc_epoch instead of the host's time */
     int64_t rtc_epoch;
     struct firmware_settings fw; /* what fw_cfg tells a firmware image */
+    bool no_vga;            /* no VGA card (--vga none) */
+    const uint8_t *vga_rom; /* its option ROM (copied), or NULL */
+    size_t vga_rom_len;
 };
 
 /* What the host side (a frontend) may do while the machine runs: poll its

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "machine/acpi_tables.h"
@@ -209,12 +210,28 @@ int pc_init(struct machine *m, int64_t rtc_epoch)
         return rc;
     if ((rc = fw_cfg_init(&pc->fw_cfg, bus)) < 0)
         return rc;
+    if (!m->cfg.no_vga) {
+        size_t len = m->cfg.vga_rom ? m->cfg.vga_rom_len : 0;
+        if (len) {
+            if (!(pc->vga_rom = malloc(len)))
+                return -ENOMEM;
+            memcpy(pc->vga_rom, m->cfg.vga_rom, len);
+        }
+        if ((rc = vga_init(&pc->vga, bus, &pc->pci, PC_VGA_DEVFN, &m->clock, pc->vga_rom, len)) < 0)
+            return rc;
+        pc->has_vga = true;
+    }
     return 0;
 }
 
 void pc_free(struct machine *m)
 {
     fw_cfg_free(&m->pc.fw_cfg);
+    if (m->pc.has_vga)
+        vga_free(&m->pc.vga);
+    free(m->pc.vga_rom);
+    m->pc.vga_rom = NULL;
+    m->pc.has_vga = false;
 }
 
 /* The ACPI tables of this board: the same for firmware and direct boots. */
@@ -283,6 +300,8 @@ void pc_reset(struct machine *m)
     i440fx_reset(&pc->host);
     piix_reset(&pc->piix);
     fw_cfg_reset(&pc->fw_cfg);
+    if (pc->has_vga)
+        vga_reset(&pc->vga);
     cpu_set_intr(m->cpu, false);
     cpu_reset(m->cpu);
     if (pc->has_apic) {

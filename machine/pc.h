@@ -21,6 +21,7 @@
 #include "devices/postcode.h"
 #include "devices/rtc.h"
 #include "devices/uart.h"
+#include "devices/vga.h"
 #include "mem/bus.h"
 
 #define PC_SERIAL_PORTS 4
@@ -36,6 +37,7 @@ struct irq_share {
     uint32_t levels; /* bit n: source n drives high */
 };
 
+#define PC_VGA_DEVFN PCI_DEVFN(2, 0)
 #define PC_SHADOW_BASE 0xC0000u
 #define PC_SHADOW_PAGES 64 /* C0000-FFFFF */
 
@@ -55,6 +57,9 @@ struct pc {
     struct i440fx host;
     struct piix piix;
     struct fw_cfg fw_cfg;
+    bool has_vga;
+    struct vga vga;   /* the std VGA at 00:02.0 */
+    uint8_t *vga_rom; /* its option ROM, owned */
     /* The P6's local APIC and the board's I/O APIC (p6 model only). */
     bool has_apic;
     struct lapic lapic;

@@ -67,8 +67,12 @@ def main():
         print("firmware-check: skipped: %s is missing (Debian's seabios package)" % a.bios)
         return 0
     tmp = tempfile.mkdtemp(prefix="popek-fw-")
+    have_vgabios = os.path.exists("/usr/share/seabios/vgabios-stdvga.bin")
     for model in ("p6", "pentium"):
-        p, log = run(a.popek, ["--cpu", model, "--at", "6s:quit"], tmp, "boot-" + model)
+        scr = os.path.join(tmp, "screen-%s.txt" % model)
+        png = os.path.join(tmp, "screen-%s.png" % model)
+        p, log = run(a.popek, ["--cpu", model, "--at", "6s:screendump " + scr, "--at", "6s:screendump " + png,
+                               "--at", "6s:quit"], tmp, "boot-" + model)
         ok = p is not None and p.returncode == 0
         check(ok, "%s: SeaBIOS runs until --at quits (status 0)" % model,
               "" if ok else ("timed out" if p is None else "status %d: %r" % (p.returncode, p.stderr[-300:])))
@@ -86,6 +90,22 @@ def main():
         check(not bad, "%s: no failed probe in the log" % model, "; ".join(bad[:5]))
         fails = [l for l in log.splitlines() if "fail" in l.lower() and l.strip() != EXPECTED_FAIL]
         check(not fails, "%s: no failure but the missing boot disk" % model, "; ".join(fails[:5]))
+        if not have_vgabios:
+            print("check: %s: screen: skipped: vgabios-stdvga.bin is missing" % model)
+            continue
+        check("Start SeaVGABIOS" in log and "PCI: Using 00:02.0 for primary VGA" in log,
+              "%s: SeaBIOS finds the std VGA and runs its ROM" % model)
+        text = open(scr, encoding="utf-8").read() if os.path.exists(scr) else ""
+        lines = text.splitlines()
+        check(len(lines) == 25, "%s: the text screen has 25 rows" % model, "%d" % len(lines))
+        check(bool(lines) and lines[0].startswith("SeaBIOS (version"), "%s: screen shows the banner on row 1" % model,
+              repr(lines[:1]))
+        check("No bootable device." in lines, "%s: screen shows 'No bootable device.'" % model, repr(text[:300]))
+        # The PNG is a 720x400 image (80x25 cells of 9x16): read its header.
+        hdr = open(png, "rb").read(24) if os.path.exists(png) else b""
+        ok = hdr[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(hdr[16:20], "big") == 720 and \
+            int.from_bytes(hdr[20:24], "big") == 400
+        check(ok, "%s: PNG screendump of 720x400" % model, repr(hdr))
 
     # Determinism: guest time follows instructions, so two runs log alike.
     _, l1 = run(a.popek, ["--at", "4s:quit"], tmp, "det1")
@@ -96,9 +116,14 @@ def main():
     _, log = run(a.popek, ["--boot", "menu=on,splash-time=3000", "--at", "6s:quit"], tmp, "menu-none")
     check("Press ESC for boot menu." in log and "Select boot device" not in log,
           "boot menu offered, not opened without a key")
-    _, log = run(a.popek, ["--boot", "menu=on,splash-time=3000", "--at", "1.5s:sendkey esc", "--at", "6s:quit"],
-                 tmp, "menu-esc")
+    scr = os.path.join(tmp, "menu.txt")
+    _, log = run(a.popek, ["--boot", "menu=on,splash-time=3000", "--at", "1.5s:sendkey esc",
+                           "--at", "3s:screendump " + scr, "--at", "3.1s:quit"], tmp, "menu-esc")
     check("Select boot device" in log, "ESC typed on the keyboard opens the boot menu")
+    if have_vgabios:
+        text = open(scr, encoding="utf-8").read() if os.path.exists(scr) else ""
+        check("Press ESC for boot menu." in text and "Select boot device:" in text,
+              "the boot menu is on the screen", repr(text[:400]))
     _, log = run(a.popek, ["--boot", "menu=on,splash-time=3000", "--at", "1.5s:sendkey a", "--at", "6s:quit"],
                  tmp, "menu-a")
     check("Press ESC for boot menu." in log and "Select boot device" not in log,
