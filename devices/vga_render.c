@@ -22,7 +22,6 @@ enum mode_kind {
     MODE_256,
     MODE_DISPI,
     MODE_DISPI_PLANAR,
-    MODE_BLANK, /* screen off, or the palette given to the CPU */
 };
 
 #define MAX_LINES 1024 /* the CRTC's 10-bit vertical display end */
@@ -40,6 +39,7 @@ struct geometry {
     unsigned width, height;
     unsigned cols, rows;    /* text: the grid; VGA graphics: char clocks per line */
     unsigned char_width;    /* text */
+    bool blank;             /* screen off, or the palette given to the CPU */
     unsigned nlines;
     struct scan lines[MAX_LINES];
 };
@@ -137,8 +137,7 @@ static void geometry(const struct vga *v, struct geometry *g)
         g->kind = (v->gc[VGA_GC_MODE] & VGA_GC_MODE_CGA) ? MODE_CGA2 : MODE_PLANAR16;
         g->width = g->cols * 8;
     }
-    if ((v->seq[VGA_SEQ_CLOCK] & VGA_SEQ_CLOCK_OFF) || !(v->ac_index & VGA_AC_PAS))
-        g->kind = MODE_BLANK;
+    g->blank = (v->seq[VGA_SEQ_CLOCK] & VGA_SEQ_CLOCK_OFF) || !(v->ac_index & VGA_AC_PAS);
 }
 
 /* ---- colours ---- */
@@ -406,9 +405,10 @@ bool vga_update(struct vga *v, struct vga_frame **out)
     if (g.kind == MODE_TEXT)
         text_state(v, &ts, vga_frame_number(v));
 
-    bool all = v->full_dirty || g.kind != v->last_mode || g.width != v->frame.width ||
+    uint32_t mode = g.kind | (uint32_t)g.blank << 8;
+    bool all = v->full_dirty || mode != v->last_mode || g.width != v->frame.width ||
                g.height != v->frame.height;
-    if (g.kind == MODE_TEXT) {
+    if (g.kind == MODE_TEXT && !g.blank) {
         /* Text depends on the font as much as on the characters, and on
          * the blink phases. */
         all = all || any_dirty(v) || (int)ts.cursor_on != v->last_cursor_on ||
@@ -425,7 +425,7 @@ bool vga_update(struct vga *v, struct vga_frame **out)
 
     unsigned drawn = 0;
     uint32_t *px = v->frame.pixels;
-    switch (g.kind) {
+    switch (g.blank ? MODE_NONE : g.kind) {
     case MODE_TEXT:
         for (unsigned y = 0; y < g.nlines; y++)
             text_line(v, &g, &ts, &p, &g.lines[y], px + (size_t)y * g.width);
@@ -454,7 +454,7 @@ bool vga_update(struct vga *v, struct vga_frame **out)
     v->frame.text = g.kind == MODE_TEXT;
     v->frame.cols = g.kind == MODE_TEXT ? g.cols : 0;
     v->frame.rows = g.kind == MODE_TEXT ? g.rows : 0;
-    v->last_mode = g.kind;
+    v->last_mode = mode;
     if (g.kind == MODE_TEXT) {
         v->last_cursor_on = ts.cursor_on;
         v->last_blink_on = ts.blink_on;
@@ -521,7 +521,6 @@ int vga_text_dump(struct vga *v, FILE *f, bool with_attributes)
         static const char *const names[] = {
             [MODE_NONE] = "no", [MODE_PLANAR16] = "16-colour planar", [MODE_CGA2] = "CGA 4-colour",
             [MODE_256] = "256-colour", [MODE_DISPI] = "VBE linear", [MODE_DISPI_PLANAR] = "VBE planar",
-            [MODE_BLANK] = "blank",
         };
         if (fprintf(f, "vga: %s graphics mode %ux%u, no text\n", names[g->kind], g->width,
                     g->height) < 0)

@@ -222,7 +222,7 @@ static const struct vga_mode_regs mode6 = {
 /* Programs a mode as the BIOS does: misc, sequencer (held in reset), CRTC
  * unprotected, graphics controller, attribute controller, then the screen
  * on. */
-static void set_mode(const struct vga_mode_regs *m)
+static inline void set_mode(const struct vga_mode_regs *m)
 {
     out8(0x3C2, m->misc);
     seq_w(0, 0x01);
