@@ -127,16 +127,18 @@ struct vga {
  * the A0000-BFFFF window on bus, and, when pb is not NULL, the PCI function
  * at devfn (BAR0 the framebuffer, BAR2 the MMIO registers, the expansion ROM
  * BAR holding rom when rom is not NULL; rom must outlive the device).  The
- * clock gives the retrace and blink timing.  Allocates the video memory.
+ * clock (not NULL) gives the retrace and blink timing.  Allocates the video
+ * memory.
  * Returns 0 or -errno (and prints why). */
 int vga_init(struct vga *v, struct bus *bus, struct pci_bus *pb, uint8_t devfn,
              struct vclock *clock, const uint8_t *rom, size_t rom_len);
 /* Unmaps nothing (the bus goes with the machine); frees what init allocated. */
 void vga_free(struct vga *v);
-/* Power-on state: every register 0 (so mono port addressing and the CPU's
- * access to video memory disabled until the BIOS sets the misc output),
- * DISPI disabled, video memory kept, PCI header as at power-on (BARs
- * unassigned, decoding off). */
+/* Power-on state: every VGA register 0 but the pel mask (FFh), so mono
+ * port addressing, the CPU's access to video memory disabled until the
+ * BIOS sets the misc output, and a blank screen (PAS 0); DISPI disabled
+ * with ID B0C5h; video memory kept; the PCI header as at power-on (BARs
+ * unassigned, decoding off, old mappings removed). */
 void vga_reset(struct vga *v);
 /* Renders if anything changed since the last call, into v->frame (valid
  * until the next call or vga_free).  *out (may be NULL) gets the frame.

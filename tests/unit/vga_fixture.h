@@ -17,15 +17,20 @@ static struct vclock clk;
 static struct pci_bus pb;
 static struct vga vga;
 
-static void vga_setup(void)
+static inline void vga_setup_with_rom(const uint8_t *rom, size_t len)
 {
     cr_assert(eq(int, bus_init(&bus, 1u << 20), 0));
     clock_init(&clk, 100);
     cr_assert(eq(int, pci_init(&pb, &bus), 0));
-    cr_assert(eq(int, vga_init(&vga, &bus, &pb, VGA_DEVFN, &clk, NULL, 0), 0));
+    cr_assert(eq(int, vga_init(&vga, &bus, &pb, VGA_DEVFN, &clk, rom, len), 0));
 }
 
-static void vga_teardown(void)
+static inline void vga_setup(void)
+{
+    vga_setup_with_rom(NULL, 0);
+}
+
+static inline void vga_teardown(void)
 {
     vga_free(&vga);
     bus_free(&bus);
