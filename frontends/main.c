@@ -301,6 +301,27 @@ static int load_vga_rom(struct frontend *fe, struct machine_config *cfg)
     return 0;
 }
 
+static int load_option_roms(struct frontend *fe)
+{
+    for (unsigned i = 0; i < fe->opt.n_option_rom; i++) {
+        const char *path = fe->opt.option_rom[i];
+        FILE *f = fopen(path, "rb");
+        if (!f) {
+            fprintf(stderr, "popek: cannot open option ROM %s: %s\n", path, strerror(errno));
+            return -1;
+        }
+        uint8_t *buf = malloc(128 * 1024 + 1);
+        size_t len = buf ? fread(buf, 1, 128 * 1024 + 1, f) : 0;
+        fclose(f);
+        const char *base = strrchr(path, '/');
+        int rc = buf ? machine_add_option_rom(&fe->machine, base ? base + 1 : path, buf, len) : -1;
+        free(buf);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int frontend_screendump(void *opaque, const char *path)
 {
     struct frontend *fe = opaque;
@@ -359,6 +380,12 @@ static int frontend_run(struct frontend *fe)
     if (lrc < 0 && fe->opt.bios_default)
         fprintf(stderr, "popek: the default firmware is SeaBIOS from Debian's seabios package "
                         "(apt-get install seabios); or give --bios FILE or --kernel FILE\n");
+    if (lrc == 0 && fe->opt.n_option_rom && fe->opt.kernel) {
+        fprintf(stderr, "popek: --option-rom needs firmware to run it, not --kernel\n");
+        lrc = -1;
+    }
+    if (lrc == 0 && load_option_roms(fe) < 0)
+        lrc = -1;
     if (lrc < 0 || open_trace(fe) < 0 || open_log(fe) < 0 || setup_serial(fe) < 0) {
         teardown(fe);
         machine_free(&fe->machine);

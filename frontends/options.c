@@ -28,6 +28,7 @@ enum {
     OPT_AT,
     OPT_BOOT,
     OPT_VGA,
+    OPT_OPTION_ROM,
 };
 
 static const struct option long_options[] = {
@@ -50,6 +51,7 @@ static const struct option long_options[] = {
     {"at", required_argument, NULL, OPT_AT},
     {"boot", required_argument, NULL, OPT_BOOT},
     {"vga", required_argument, NULL, OPT_VGA},
+    {"option-rom", required_argument, NULL, OPT_OPTION_ROM},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -66,7 +68,7 @@ static const struct {
     { "kernel", "--kernel" }, { "initrd", "--initrd" }, { "append", "--append" }, { "bios", "--bios" },
     { "serial", "--serial" }, { "cpu", "--cpu" }, { "nographic", "--nographic" }, { "help", "--help" },
     { "version", "--version" }, { "memory", "--memory" },
-    { "debugcon", "--debugcon" }, { "boot", "--boot" }, { "vga", "--vga" },
+    { "debugcon", "--debugcon" }, { "boot", "--boot" }, { "vga", "--vga" }, { "option-rom", "--option-rom" },
     /* Popek's own long options, written with one dash */
     { "trace", "--trace" }, { "stats", "--stats" }, { "slice", "--slice" }, { "fpu", "--fpu" },
     { "rtc-base", "--rtc-base" }, { "log", "--log" }, { "log-file", "--log-file" },
@@ -79,7 +81,7 @@ static const char *const qemu_unsupported[] = {
     "monitor", "qmp", "mon", "chardev", "gdb", "s", "S", "display", "sdl", "curses", "vnc", "spice",
     "device", "netdev", "net", "nic", "usb", "usbdevice", "smp", "numa", "enable-kvm", "accel", "machine", "M",
     "no-reboot", "no-shutdown", "rtc", "icount", "audiodev", "soundhw", "global", "name", "uuid", "k", "L",
-    "option-rom", "readconfig", "writeconfig", "nodefaults", "no-user-config", "object", "incoming", "loadvm",
+    "readconfig", "writeconfig", "nodefaults", "no-user-config", "object", "incoming", "loadvm",
     "daemonize", "pidfile", "plugin", "semihosting", "watchdog", "watchdog-action", "action", "parallel",
     "virtfs", "fsdev", "full-screen", "g", "full-screen", "singlestep", "overcommit", "msg", "sandbox",
     "dtb", "fw_cfg", "add-fd", "trace-unassigned", "only-migratable", "run-with", "compat", "mem-path",
@@ -215,6 +217,8 @@ void options_usage(FILE *f, const char *prog)
             "  --vga std|none     the Bochs/QEMU std VGA at PCI 00:02.0, with SeaVGABIOS\n"
             "                     (" POPEK_DEFAULT_VGABIOS ") as its ROM,\n"
             "                     or no VGA (default std)\n"
+            "  --option-rom FILE  an option ROM (55 AA ...) the firmware runs, through\n"
+            "                     fw_cfg's genroms/ (as QEMU's -option-rom)\n"
             "  --at TIME:COMMAND  at guest time TIME (e.g. 2.5s, 300ms) run COMMAND:\n"
             "                     quit | sendkey KEYS (QEMU names: esc, f12, ret,\n"
             "                     ctrl-alt-delete, a...) | type TEXT |\n"
@@ -478,6 +482,13 @@ enum opt_result options_parse(struct options *o, int argc, char **qargv, FILE *o
         case OPT_AT:
             if (script_parse(&o->script, optarg, err) < 0)
                 goto done;
+            break;
+        case OPT_OPTION_ROM:
+            if (o->n_option_rom == 8) {
+                fprintf(err, "popek: at most 8 --option-rom\n");
+                goto done;
+            }
+            o->option_rom[o->n_option_rom++] = optarg;
             break;
         case OPT_VGA:
             if (strcmp(optarg, "std") && strcmp(optarg, "none")) {

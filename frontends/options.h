@@ -59,6 +59,8 @@ struct options {
     uint16_t debugcon_port; /* its ",iobase=N" (default 0x402) */
     struct script script;  /* --at TIME:COMMAND, in order */
     bool no_vga;           /* --vga none */
+    const char *option_rom[8]; /* --option-rom FILE */
+    unsigned n_option_rom;
     bool boot_menu;        /* --boot menu=on */
     int32_t splash_ms;     /* --boot splash-time=MS (-1: the firmware's default) */
     int32_t reboot_timeout_ms; /* --boot reboot-timeout=MS (-1: never) */

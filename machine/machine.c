@@ -130,6 +130,20 @@ int machine_load_bios_image(struct machine *m, const uint8_t *image, size_t len)
     return rc;
 }
 
+int machine_add_option_rom(struct machine *m, const char *name, const uint8_t *data, size_t len)
+{
+    char fname[FW_CFG_NAME_LEN];
+    if (len < 512 || len > 128 * 1024 || data[0] != 0x55 || data[1] != 0xAA) {
+        fprintf(stderr, "popek: option ROM %s: want 512 bytes to 128 KiB starting with 55 AA\n", name);
+        return -EINVAL;
+    }
+    if ((size_t)snprintf(fname, sizeof(fname), "genroms/%s", name) >= sizeof(fname)) {
+        fprintf(stderr, "popek: option ROM name %s is too long\n", name);
+        return -EINVAL;
+    }
+    return fw_cfg_add_file(&m->pc.fw_cfg, fname, data, (uint32_t)len, false);
+}
+
 int machine_load_bios(struct machine *m, const char *path)
 {
     FILE *f = fopen(path, "rb");

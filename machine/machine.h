@@ -81,6 +81,11 @@ void machine_free(struct machine *m);
 int machine_load_bios(struct machine *m, const char *path);
 int machine_load_bios_image(struct machine *m, const uint8_t *image, size_t len);
 
+/* An option ROM the firmware runs besides the cards' own (QEMU's
+ * -option-rom): handed over through fw_cfg as genroms/NAME, where SeaBIOS
+ * finds, places and initialises it.  Returns 0 or -errno. */
+int machine_add_option_rom(struct machine *m, const char *name, const uint8_t *data, size_t len);
+
 /* Puts the CPU in 32-bit protected mode at entry, as boot loaders hand
  * over to multiboot and Linux kernels: flat 4 GiB code (selector code_sel)
  * and data (code_sel + 8) segments in the hidden descriptor caches, CPL 0,

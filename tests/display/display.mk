@@ -1,0 +1,18 @@
+# The screen: the graphics test guest (tests/display/gfx.asm, an option
+# ROM run by SeaBIOS) drawn in mode 13h, 12h, mode X and VBE 640x480x32,
+# its screendumps compared with independently computed images
+# (gfxcheck.py); the display frontends (check.py).
+NASM        ?= nasm
+DISPLAY_DIR := $(BUILD)/display
+GFX_MODES   := 13 12 0x58 0x132
+GFX_ROMS    := $(GFX_MODES:%=$(DISPLAY_DIR)/gfx-%.rom)
+
+$(DISPLAY_DIR)/gfx-%.rom: tests/display/gfx.asm tests/display/romsum.py
+	@mkdir -p $(@D)
+	$(NASM) -f bin -DMODE=$* -o $@.raw $<
+	python3 tests/display/romsum.py $@.raw $@
+
+.PHONY: gfx-check
+CHECKS += gfx-check
+gfx-check: popek $(GFX_ROMS)
+	python3 tests/display/gfxcheck.py --popek ./popek --roms $(DISPLAY_DIR)
