@@ -150,4 +150,21 @@ bool vga_update(struct vga *v, struct vga_frame **out);
  * one line saying which and returns 1; -EIO if writing failed. */
 int vga_text_dump(struct vga *v, FILE *f, bool with_attributes);
 
+/* The text screen as cells, for displays that draw characters (a
+ * terminal): cells[row * cols + col] = character | attribute << 8.  The
+ * cursor is -1, -1 when off or off screen; blink tells whether attribute
+ * bit 7 means blink (else a bright background).  Returns 0 in a text mode,
+ * 1 in a graphics mode (t is then empty). */
+#define VGA_TEXT_MAX_CELLS 8192
+struct vga_text_screen {
+    unsigned cols, rows;
+    uint16_t cells[VGA_TEXT_MAX_CELLS];
+    int cursor_col, cursor_row;
+    bool blink;
+};
+int vga_text_snapshot(struct vga *v, struct vga_text_screen *t);
+/* A CP437 character as UTF-8 (up to 3 bytes, not terminated); returns the
+ * length. */
+size_t vga_cp437_utf8(uint8_t ch, char *out);
+
 #endif

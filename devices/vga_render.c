@@ -556,3 +556,40 @@ int vga_text_dump(struct vga *v, FILE *f, bool with_attributes)
     free(line);
     return rc;
 }
+
+size_t vga_cp437_utf8(uint8_t ch, char *out)
+{
+    return cp437_utf8(ch, out);
+}
+
+int vga_text_snapshot(struct vga *v, struct vga_text_screen *t)
+{
+    struct geometry geo, *g = &geo;
+    geometry(v, g);
+    t->cols = t->rows = 0;
+    t->cursor_col = t->cursor_row = -1;
+    if (g->kind != MODE_TEXT)
+        return 1;
+    unsigned cols = g->cols, rows = g->rows;
+    if (cols == 0 || rows == 0)
+        return 0;
+    if ((size_t)cols * rows > VGA_TEXT_MAX_CELLS)
+        rows = VGA_TEXT_MAX_CELLS / cols;
+    const uint8_t *c = v->crtc;
+    uint32_t start = (uint32_t)c[0x0C] << 8 | c[0x0D];
+    uint32_t inc = c[0x13] * 2u;
+    for (unsigned r = 0; r < rows; r++)
+        for (unsigned col = 0; col < cols; col++) {
+            size_t a = (size_t)crtc_addr(v, start + r * inc + col, 0) << 2;
+            t->cells[r * cols + col] = (uint16_t)(v->vram[a] | v->vram[a + 1] << 8);
+        }
+    t->cols = cols;
+    t->rows = rows;
+    t->blink = (v->ac[0x10] & 0x08) != 0;
+    uint32_t cur = ((uint32_t)c[0x0E] << 8 | c[0x0F]) - start;
+    if (!(c[0x0A] & 0x20) && inc && cur % inc < cols && cur / inc < rows) {
+        t->cursor_col = (int)(cur % inc);
+        t->cursor_row = (int)(cur / inc);
+    }
+    return 0;
+}

@@ -40,6 +40,7 @@ struct frontend {
     void *input_opaque;
     FILE *debugcon;       /* --debugcon file, when one was opened here */
     uint8_t *vga_rom;     /* the VGA BIOS file's bytes */
+    struct display display; /* the screen (kind DISPLAY_NONE: none) */
 };
 
 /* SIGINT, SIGTERM, SIGHUP: the run ends at the next slice boundary and
@@ -131,6 +132,58 @@ static void frontend_poll(void *opaque)
     }
     if (fe->input_poll)
         fe->input_poll(fe->input_opaque);
+    if (fe->display.kind != DISPLAY_NONE)
+        display_poll(&fe->display);
+}
+
+static void display_idle_hook(void *opaque, uint64_t ns)
+{
+    struct frontend *fe = opaque;
+    display_idle(&fe->display, ns);
+}
+
+/* Opens the display --display names, or the default one.  A default that
+ * cannot open falls back (SDL to the terminal to none); one the user named
+ * is an error.  Last in the set-up after the serial port: a display that
+ * owns the terminal must not share it with COM1. */
+static int setup_display(struct frontend *fe)
+{
+    enum display_kind kind = fe->opt.display;
+    bool asked = kind != DISPLAY_DEFAULT;
+    bool serial_on_tty = fe->input_poll == terminal_poll;
+    if (!asked)
+        kind = fe->opt.kernel ? DISPLAY_NONE : display_default();
+    if (kind == DISPLAY_CURSES && serial_on_tty) {
+        if (asked) {
+            fprintf(stderr, "popek: --display curses and --serial stdio both want the terminal\n");
+            return -1;
+        }
+        kind = DISPLAY_NONE;
+    }
+    if (kind != DISPLAY_NONE && !fe->machine.pc.has_vga) {
+        if (asked) {
+            fprintf(stderr, "popek: --display %s needs a VGA (not --vga none)\n",
+                    kind == DISPLAY_SDL ? "sdl" : "curses");
+            return -1;
+        }
+        kind = DISPLAY_NONE;
+    }
+    while (display_open(&fe->display, kind, &fe->machine) < 0) {
+        if (asked)
+            return -1;
+        kind = kind == DISPLAY_SDL && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) && !serial_on_tty
+                   ? DISPLAY_CURSES
+                   : DISPLAY_NONE;
+    }
+    if (kind != DISPLAY_NONE) {
+        /* Someone is watching: idle time passes in real time, input can
+         * wake the guest, and slices are short enough to keep drawing. */
+        fe->machine.host.idle = display_idle_hook;
+        fe->machine.host.live_input = true;
+        if (!fe->opt.slice)
+            fe->machine.cfg.slice = 1u << 20;
+    }
+    return 0;
 }
 
 static void frontend_idle(void *opaque, uint64_t ns)
@@ -386,7 +439,8 @@ static int frontend_run(struct frontend *fe)
     }
     if (lrc == 0 && load_option_roms(fe) < 0)
         lrc = -1;
-    if (lrc < 0 || open_trace(fe) < 0 || open_log(fe) < 0 || setup_serial(fe) < 0) {
+    if (lrc < 0 || open_trace(fe) < 0 || open_log(fe) < 0 || setup_serial(fe) < 0 ||
+        setup_display(fe) < 0) {
         teardown(fe);
         machine_free(&fe->machine);
         return POPEK_EXIT_USAGE;

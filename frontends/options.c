@@ -29,6 +29,7 @@ enum {
     OPT_BOOT,
     OPT_VGA,
     OPT_OPTION_ROM,
+    OPT_DISPLAY,
 };
 
 static const struct option long_options[] = {
@@ -52,6 +53,7 @@ static const struct option long_options[] = {
     {"boot", required_argument, NULL, OPT_BOOT},
     {"vga", required_argument, NULL, OPT_VGA},
     {"option-rom", required_argument, NULL, OPT_OPTION_ROM},
+    {"display", required_argument, NULL, OPT_DISPLAY},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -69,6 +71,7 @@ static const struct {
     { "serial", "--serial" }, { "cpu", "--cpu" }, { "nographic", "--nographic" }, { "help", "--help" },
     { "version", "--version" }, { "memory", "--memory" },
     { "debugcon", "--debugcon" }, { "boot", "--boot" }, { "vga", "--vga" }, { "option-rom", "--option-rom" },
+    { "display", "--display" },
     /* Popek's own long options, written with one dash */
     { "trace", "--trace" }, { "stats", "--stats" }, { "slice", "--slice" }, { "fpu", "--fpu" },
     { "rtc-base", "--rtc-base" }, { "log", "--log" }, { "log-file", "--log-file" },
@@ -78,7 +81,7 @@ static const struct {
  * misread as a cluster of short options (-hda is not -h -d a). */
 static const char *const qemu_unsupported[] = {
     "hda", "hdb", "hdc", "hdd", "fda", "fdb", "cdrom", "drive", "blockdev", "snapshot", "pflash",
-    "monitor", "qmp", "mon", "chardev", "gdb", "s", "S", "display", "sdl", "curses", "vnc", "spice",
+    "monitor", "qmp", "mon", "chardev", "gdb", "s", "S", "sdl", "curses", "vnc", "spice",
     "device", "netdev", "net", "nic", "usb", "usbdevice", "smp", "numa", "enable-kvm", "accel", "machine", "M",
     "no-reboot", "no-shutdown", "rtc", "icount", "audiodev", "soundhw", "global", "name", "uuid", "k", "L",
     "readconfig", "writeconfig", "nodefaults", "no-user-config", "object", "incoming", "loadvm",
@@ -223,6 +226,12 @@ void options_usage(FILE *f, const char *prog)
             "                     quit | sendkey KEYS (QEMU names: esc, f12, ret,\n"
             "                     ctrl-alt-delete, a...) | type TEXT |\n"
             "                     screendump FILE (PNG; text for FILE.txt); repeatable\n"
+            "  --display sdl|curses|none\n"
+            "                     where the screen goes: an SDL window (Ctrl-Alt-G\n"
+            "                     releases a grabbed mouse), the text screen on this\n"
+            "                     terminal (curses, also 'text'), or nowhere; default:\n"
+            "                     sdl with a window system, curses on a terminal, else\n"
+            "                     none (none with --kernel); POPEK_DISPLAY overrides\n"
             "  --nographic        there is no display: COM1 on the terminal (the default\n"
             "                     with --kernel; with --bios it replaces 'null')\n"
             "QEMU's single-dash spellings work too: -kernel, -initrd, -append, -bios, -m,\n"
@@ -483,6 +492,14 @@ enum opt_result options_parse(struct options *o, int argc, char **qargv, FILE *o
             if (script_parse(&o->script, optarg, err) < 0)
                 goto done;
             break;
+        case OPT_DISPLAY: {
+            /* QEMU allows options after a comma (sdl,gl=on): none are taken here. */
+            if (display_parse(optarg, &o->display) < 0) {
+                fprintf(err, "popek: --display wants sdl, curses (or text) or none, not '%s'\n", optarg);
+                goto done;
+            }
+            break;
+        }
         case OPT_OPTION_ROM:
             if (o->n_option_rom == 8) {
                 fprintf(err, "popek: at most 8 --option-rom\n");
@@ -549,6 +566,13 @@ enum opt_result options_parse(struct options *o, int argc, char **qargv, FILE *o
     }
     if (nographic && !o->serial)
         o->serial = "stdio";
+    if (nographic) {
+        if (o->display != DISPLAY_DEFAULT && o->display != DISPLAY_NONE) {
+            fprintf(err, "popek: --nographic and --display do not go together\n");
+            goto done;
+        }
+        o->display = DISPLAY_NONE;
+    }
     if (o->log_file && !o->log_mask) {
         fprintf(err, "popek: --log-file without --log: nothing would be logged\n");
         goto done;

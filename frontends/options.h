@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "cpu/cpu.h"
+#include "frontends/display.h"
 #include "frontends/script.h"
 
 #ifndef POPEK_VERSION
@@ -59,6 +60,7 @@ struct options {
     uint16_t debugcon_port; /* its ",iobase=N" (default 0x402) */
     struct script script;  /* --at TIME:COMMAND, in order */
     bool no_vga;           /* --vga none */
+    enum display_kind display; /* --display (DISPLAY_DEFAULT: display_default()) */
     const char *option_rom[8]; /* --option-rom FILE */
     unsigned n_option_rom;
     bool boot_menu;        /* --boot menu=on */

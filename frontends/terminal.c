@@ -6,6 +6,9 @@
  * an idle interactive guest costs no host time. */
 #include "frontends/terminal.h"
 
+#include "frontends/screendump.h"
+#include "frontends/script.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -52,7 +55,8 @@ static void monitor_command(struct terminal *t, char *cmd)
     if (arg)
         *arg++ = 0;
     if (!strcmp(cmd, "help") || !strcmp(cmd, "?")) {
-        say(t, "monitor commands: info registers | x ADDR [COUNT] (physical bytes) | c (back to the guest) | q (quit)\r\n");
+        say(t, "monitor commands: info registers | x ADDR [COUNT] (physical bytes) | screendump FILE (PNG, or text"
+               " for .txt) | sendkey KEYS | c (back to the guest) | q (quit)\r\n");
     } else if (!strcmp(cmd, "info") && arg && !strcmp(arg, "registers")) {
         fflush(stdout);
         cpu_dump(t->m->cpu, stderr);
@@ -72,6 +76,14 @@ static void monitor_command(struct terminal *t, char *cmd)
             snprintf(buf + n, sizeof(buf) - (size_t)n, "\r\n");
             say(t, buf);
         }
+    } else if (!strcmp(cmd, "screendump") && arg && *arg) {
+        if (!t->m->pc.has_vga)
+            say(t, "there is no VGA\r\n");
+        else if (screendump(&t->m->pc.vga, arg) == 0)
+            say(t, "written\r\n");
+    } else if (!strcmp(cmd, "sendkey") && arg && *arg) {
+        if (!script_sendkey(t->m, arg))
+            say(t, "unknown key name\r\n");
     } else if (!strcmp(cmd, "c") || !strcmp(cmd, "cont")) {
         t->monitor = false;
         say(t, "(back to the guest)\r\n");

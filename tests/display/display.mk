@@ -16,3 +16,8 @@ $(DISPLAY_DIR)/gfx-%.rom: tests/display/gfx.asm tests/display/romsum.py
 CHECKS += gfx-check
 gfx-check: popek $(GFX_ROMS)
 	python3 tests/display/gfxcheck.py --popek ./popek --roms $(DISPLAY_DIR)
+
+.PHONY: display-check
+CHECKS += display-check
+display-check: popek $(GFX_ROMS)
+	python3 tests/display/check.py --popek ./popek --roms $(DISPLAY_DIR)

@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""The display frontends, for real (make display-check).
+
+SDL, under Xvfb: the graphics test guest (gfx.asm) in mode 13h, 12h and VBE
+640x480x32 shown in Popek's window; a screenshot of that window taken by
+ImageMagick's `import` (a separate X client) must equal, pixel for pixel,
+Popek's own screendump of the frame.  Keys sent by xdotool to the window
+reach the guest: ESC opens SeaBIOS's boot menu (seen in its log and on the
+screen).  The window's title says the machine is running.
+
+curses, in tmux: SeaBIOS's banner and "No bootable device." appear in the
+pane (tmux capture-pane), and ESC typed into the pane opens the boot menu.
+
+Each part prints "skipped: <reason>" when the host lacks what it needs
+(Xvfb, xdotool, ImageMagick, tmux, SeaBIOS).  Exits 1 if a check failed.
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+failures = 0
+
+
+def check(ok, what, detail=""):
+    global failures
+    print("check: %s: %s%s" % (what, "ok" if ok else "FAILED", "" if ok or not detail else ": " + detail))
+    if not ok:
+        failures += 1
+
+
+def wait_for(pred, timeout):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return True
+        time.sleep(0.1)
+    return pred()
+
+
+def file_has(path, text):
+    try:
+        with open(path, "rb") as f:
+            return text.encode() in f.read()
+    except OSError:
+        return False
+
+
+def start_xvfb():
+    r, w = os.pipe()
+    p = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
+                         pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(w)
+    num = b""
+    end = time.time() + 20
+    while time.time() < end and not num.endswith(b"\n"):
+        chunk = os.read(r, 16)
+        if not chunk:
+            break
+        num += chunk
+    os.close(r)
+    if not num.strip():
+        p.kill()
+        return None, None
+    return p, ":" + num.decode().strip()
+
+
+def window_of(env, pid, timeout=20):
+    def find():
+        p = subprocess.run(["xdotool", "search", "--pid", str(pid), "--name", "Popek"], env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        ids = p.stdout.split()
+        return ids[-1].decode() if ids else None
+    wid = None
+    end = time.time() + timeout
+    while time.time() < end and not wid:
+        wid = find()
+        if not wid:
+            time.sleep(0.2)
+    return wid
+
+
+def sdl_checks(a, tmp):
+    for tool in ("Xvfb", "xdotool", "import", "compare"):
+        if not shutil.which(tool):
+            print("display-check: sdl: skipped: %s is not installed" % tool)
+            return
+    xvfb, disp = start_xvfb()
+    if not xvfb:
+        print("display-check: sdl: skipped: Xvfb did not start")
+        return
+    env = dict(os.environ, DISPLAY=disp)
+    env.pop("POPEK_DISPLAY", None)
+    try:
+        for mode, size in (("13", "320x200"), ("12", "640x480"), ("0x132", "640x480")):
+            own = os.path.join(tmp, "own-%s.png" % mode)
+            shot = os.path.join(tmp, "x-%s.png" % mode)
+            p = subprocess.Popen([a.popek, "--display", "sdl", "--option-rom", os.path.join(a.roms, "gfx-%s.rom" % mode),
+                                  "--at", "3s:screendump " + own, "--at", "30s:quit"], env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            wid = window_of(env, p.pid)
+            ok = wid is not None and wait_for(lambda: os.path.exists(own), 30)
+            title = b""
+            if ok:
+                time.sleep(0.5)  # the window shows a new frame within 1/60 s
+                subprocess.run(["import", "-window", wid, shot], env=env, check=False)
+                title = subprocess.run(["xdotool", "getwindowname", wid], env=env, stdout=subprocess.PIPE).stdout
+            p.terminate()
+            out, err = p.communicate(timeout=30)
+            if not ok:
+                check(False, "sdl: mode %s: window and screendump" % mode, err.decode()[-300:])
+                continue
+            ident = subprocess.run(["identify", "-format", "%wx%h", shot], stdout=subprocess.PIPE).stdout.decode()
+            check(ident == size, "sdl: mode %s: the window is %s" % (mode, size), ident)
+            c = subprocess.run(["compare", "-metric", "AE", shot, own, "null:"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+            diff = c.stderr.decode().strip()
+            check(diff == "0", "sdl: mode %s: an X screenshot of the window equals Popek's screendump" % mode,
+                  "%s pixels differ" % diff)
+            if mode == "13":
+                check(title.decode().strip() == "Popek - running", "sdl: the title says running", repr(title))
+
+        # Keys: ESC from xdotool opens SeaBIOS's boot menu.
+        log = os.path.join(tmp, "sdl-menu.log")
+        scr = os.path.join(tmp, "sdl-menu.txt")
+        p = subprocess.Popen([a.popek, "--display", "sdl", "--boot", "menu=on,splash-time=20000", "--debugcon", log,
+                              "--at", "60s:quit"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        wid = window_of(env, p.pid)
+        prompt = wid is not None and wait_for(lambda: file_has(log, "Press ESC for boot menu"), 30)
+        if prompt:
+            subprocess.run(["xdotool", "windowfocus", "--sync", wid, "key", "Escape"], env=env)
+        menu = prompt and wait_for(lambda: file_has(log, "Select boot device"), 20)
+        p.terminate()
+        p.communicate(timeout=30)
+        check(prompt and menu, "sdl: ESC typed with xdotool opens the boot menu", "prompt %s" % prompt)
+    finally:
+        xvfb.kill()
+        xvfb.wait()
+
+
+def tmux_checks(a, tmp):
+    if not shutil.which("tmux"):
+        print("display-check: curses: skipped: tmux is not installed")
+        return
+    sock = os.path.join(tmp, "tmux.sock")
+    log = os.path.join(tmp, "curses.log")
+    env = dict(os.environ)
+    env.pop("POPEK_DISPLAY", None)
+    env.pop("DISPLAY", None)
+    env["TERM"] = "xterm-256color"
+
+    def tmux(*args, **kw):
+        return subprocess.run(["tmux", "-S", sock] + list(args), env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, **kw)
+
+    def pane(session):
+        return tmux("capture-pane", "-p", "-t", session).stdout.decode("utf-8", "replace")
+
+    menu_cmd = "%s --display curses --boot menu=on,splash-time=20000 --debugcon %s --at 60s:quit; sleep 30" % (
+        a.popek, log)
+    boot_cmd = "%s --display curses --at 30s:quit; sleep 30" % a.popek
+    r = tmux("new-session", "-d", "-s", "menu", "-x", "80", "-y", "25", menu_cmd)
+    if r.returncode != 0:
+        print("display-check: curses: skipped: tmux could not start a session: %s" % r.stderr.decode().strip())
+        return
+    try:
+        tmux("new-session", "-d", "-s", "boot", "-x", "80", "-y", "25", boot_cmd)
+        banner = wait_for(lambda: "SeaBIOS (version" in pane("menu") and "Press ESC for boot menu." in pane("menu"), 30)
+        check(banner, "curses: tmux shows SeaBIOS's banner and menu prompt", repr(pane("menu")[:400]))
+        if banner:
+            tmux("send-keys", "-t", "menu", "Escape")
+        menu = banner and wait_for(lambda: "Select boot device:" in pane("menu"), 20)
+        check(menu, "curses: ESC typed in the pane opens the boot menu", repr(pane("menu")[:400]))
+        # Without the menu SeaBIOS goes on to fail its boot, on screen.
+        done = wait_for(lambda: "No bootable device." in pane("boot"), 30)
+        check(done, "curses: 'No bootable device.' appears in the pane", repr(pane("boot")[:400]))
+    finally:
+        tmux("kill-server")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--popek", required=True)
+    ap.add_argument("--roms", required=True)
+    a = ap.parse_args()
+    a.popek = os.path.abspath(a.popek)
+    for need in ("/usr/share/seabios/bios-256k.bin", "/usr/share/seabios/vgabios-stdvga.bin"):
+        if not os.path.exists(need):
+            print("display-check: skipped: %s is missing (Debian's seabios package)" % need)
+            return 0
+    tmp = tempfile.mkdtemp(prefix="popek-display-")
+    sdl_checks(a, tmp)
+    tmux_checks(a, tmp)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
