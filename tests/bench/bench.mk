@@ -106,3 +106,15 @@ bench-demo: popek $(BENCH_DIR)/bench.bin $(BENCH_DIR)/bench.expected
 		echo "bench-demo: WRONG checksum, the reference says $$(cat $(BENCH_DIR)/bench.expected)"; \
 		exit 1; \
 	fi
+
+# The renderer's cost per frame (tests/bench/render_bench.c): the SeaBIOS
+# text screen and the graphics test guest's modes.
+$(BENCH_DIR)/render_bench: tests/bench/render_bench.c $(LIBPOPEK)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBPOPEK) $(LDLIBS)
+
+.PHONY: bench-render
+BENCHES += bench-render
+bench-render: $(BENCH_DIR)/render_bench gfx-roms
+	$(BENCH_DIR)/render_bench
+	@for m in $(GFX_MODES); do $(BENCH_DIR)/render_bench $(DISPLAY_DIR)/gfx-$$m.rom || exit 1; done

@@ -108,6 +108,16 @@ def sdl_checks(a, tmp):
                 time.sleep(0.5)  # the window shows a new frame within 1/60 s
                 subprocess.run(["import", "-window", wid, shot], env=env, check=False)
                 title = subprocess.run(["xdotool", "getwindowname", wid], env=env, stdout=subprocess.PIPE).stdout
+                if mode == "13":
+                    # A click grabs the mouse, Ctrl-Alt-G lets it go (QEMU's keys).
+                    name = lambda: subprocess.run(["xdotool", "getwindowname", wid], env=env,
+                                                  stdout=subprocess.PIPE).stdout.decode().strip()
+                    subprocess.run(["xdotool", "mousemove", "--window", wid, "50", "50", "click", "1"], env=env)
+                    grabbed = wait_for(lambda: "mouse grabbed" in name(), 5)
+                    check(grabbed, "sdl: a click grabs the mouse (title)", name())
+                    subprocess.run(["xdotool", "windowfocus", "--sync", wid, "key", "ctrl+alt+g"], env=env)
+                    check(wait_for(lambda: name() == "Popek - running", 5), "sdl: Ctrl-Alt-G releases it (title)",
+                          name())
             p.terminate()
             out, err = p.communicate(timeout=30)
             if not ok:

@@ -4,13 +4,16 @@
 # (gfxcheck.py); the display frontends (check.py).
 NASM        ?= nasm
 DISPLAY_DIR := $(BUILD)/display
-GFX_MODES   := 13 12 0x58 0x132
+GFX_MODES   := 13 12 0x58 0x132 0x13A
 GFX_ROMS    := $(GFX_MODES:%=$(DISPLAY_DIR)/gfx-%.rom)
 
 $(DISPLAY_DIR)/gfx-%.rom: tests/display/gfx.asm tests/display/romsum.py
 	@mkdir -p $(@D)
 	$(NASM) -f bin -DMODE=$* -o $@.raw $<
 	python3 tests/display/romsum.py $@.raw $@
+
+.PHONY: gfx-roms
+gfx-roms: $(GFX_ROMS)
 
 .PHONY: gfx-check
 CHECKS += gfx-check

@@ -11,13 +11,23 @@
 ;                DAC[i] = (i & 63, (i >> 2) & 63, (255 - i) >> 2)
 ;   12h          colour = ((x >> 3) + (y >> 4)) & 15, drawn with set/reset
 ;                attribute palette i -> i, DAC[i] = (4i, 63 - 4i, 63 * (i & 1))
-;   VBE          pixel = (x & 255) << 16 | (y & 255) << 8 | ((x + y) & 255),
+;   VBE          (640x480 or 1280x1024)
+;                pixel = (x & 255) << 16 | (y & 255) << 8 | ((x + y) & 255),
 ;                through the linear framebuffer, in unreal mode
 bits 16
 org 0
 
 %ifndef MODE
 %define MODE 13
+%endif
+; The VBE variants: 0x132 is 640x480x32, 0x13A 1280x1024x32 (names of our
+; own; the guest looks the mode up in the VBE mode list).
+%if MODE == 0x13A
+%define XRES 1280
+%define YRES 1024
+%else
+%define XRES 640
+%define YRES 480
 %endif
 
 rom_start:
@@ -212,9 +222,9 @@ init:
     pop si
     cmp ax, 0x004F
     jne .m
-    cmp word [es:0x200 + 0x12], 640
+    cmp word [es:0x200 + 0x12], XRES
     jne .m
-    cmp word [es:0x200 + 0x14], 480
+    cmp word [es:0x200 + 0x14], YRES
     jne .m
     cmp byte [es:0x200 + 0x19], 32
     jne .m
@@ -263,12 +273,12 @@ init:
     mov [fs:edi], eax
     add edi, 4
     inc ecx
-    cmp ecx, 640
+    cmp ecx, XRES
     jb .x
     pop edi
     add edi, esi
     inc edx
-    cmp edx, 480
+    cmp edx, YRES
     jb .y
     mov si, msgvbe
     call say
@@ -295,7 +305,9 @@ gdt_end:
 msg13: db "gfx: mode 13h drawn", 10, 0
 msgx: db "gfx: mode X drawn", 10, 0
 msg12: db "gfx: mode 12h drawn", 10, 0
-msgvbe: db "gfx: VBE 640x480x32 drawn", 10, 0
-msgfail: db "gfx: no VBE 640x480x32 mode with a linear framebuffer", 10, 0
+%defstr XS XRES
+%defstr YS YRES
+msgvbe: db "gfx: VBE ", XS, "x", YS, "x32 drawn", 10, 0
+msgfail: db "gfx: no VBE ", XS, "x", YS, "x32 mode with a linear framebuffer", 10, 0
 
     align 512, db 0

@@ -44,7 +44,8 @@ def expected(mode):
             c = ((x >> 3) + (y >> 4)) & 15
             return (x6(4 * c), x6(63 - 4 * c), x6(63 * (c & 1)))
         return 640, 480, px
-    return 640, 480, lambda x, y: (x & 255, y & 255, (x + y) & 255)
+    w, h = (1280, 1024) if mode == "0x13A" else (640, 480)
+    return w, h, lambda x, y: (x & 255, y & 255, (x + y) & 255)
 
 
 def decode(png):
@@ -55,9 +56,9 @@ def decode(png):
 
 
 NAMES = {"13": "mode 13h", "12": "mode 12h (planar, 16 colours)", "0x58": "mode X (unchained 256 colours)",
-         "0x132": "VBE 640x480x32 (linear framebuffer)"}
+         "0x132": "VBE 640x480x32 (linear framebuffer)", "0x13A": "VBE 1280x1024x32 (linear framebuffer)"}
 SAYS = {"13": "gfx: mode 13h drawn", "12": "gfx: mode 12h drawn", "0x58": "gfx: mode X drawn",
-        "0x132": "gfx: VBE 640x480x32 drawn"}
+        "0x132": "gfx: VBE 640x480x32 drawn", "0x13A": "gfx: VBE 1280x1024x32 drawn"}
 
 
 def main():
@@ -73,7 +74,7 @@ def main():
         print("gfx-check: skipped: ImageMagick (convert, identify) is not installed")
         return 0
     tmp = tempfile.mkdtemp(prefix="popek-gfx-")
-    for mode in ("13", "12", "0x58", "0x132"):
+    for mode in ("13", "12", "0x58", "0x132", "0x13A"):
         png = os.path.join(tmp, "gfx-%s.png" % mode)
         p = subprocess.run([a.popek, "--option-rom", os.path.join(a.roms, "gfx-%s.rom" % mode),
                             "--at", "5s:screendump " + png, "--at", "5s:quit"],
@@ -91,10 +92,12 @@ def main():
             continue
         bad, first = 0, None
         for y in range(h):
+            want_row = bytes(v for x in range(w) for v in px(x, y))
+            got_row = raw[3 * y * w:3 * (y + 1) * w]
+            if want_row == got_row:
+                continue
             for x in range(w):
-                o = 3 * (y * w + x)
-                got = tuple(raw[o:o + 3])
-                want = px(x, y)
+                got, want = tuple(got_row[3 * x:3 * x + 3]), px(x, y)
                 if got != want:
                     bad += 1
                     if first is None:
