@@ -136,10 +136,15 @@ static void frontend_poll(void *opaque)
         display_poll(&fe->display);
 }
 
+/* The display waits for its events, at most 100 ms (as the terminal
+ * does, so that a far-off timer never freezes the screen or the serial
+ * console beside it, which is looked at afterwards). */
 static void display_idle_hook(void *opaque, uint64_t ns)
 {
     struct frontend *fe = opaque;
-    display_idle(&fe->display, ns);
+    display_idle(&fe->display, ns < 100000000ull ? ns : 100000000ull);
+    if (fe->input_poll)
+        fe->input_poll(fe->input_opaque);
 }
 
 /* Opens the display --display names, or the default one.  A default that

@@ -28,10 +28,15 @@ UNIT_SAN_ENV := ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:fast_unwind_on_mallo
                 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 UNIT_SAN_LOG := $(BUILD)/unit-tests-san.log
 
-$(UNIT_BIN): $(UNIT_OBJ) $(LIBPOPEK)
+# The binaries remember which tests they hold: building a subset
+# (UNIT_SRC=...) and then the whole set must relink, not reuse the subset.
+UNIT_LIST := $(BUILD)/unit-src.list
+$(shell mkdir -p $(BUILD) && (echo '$(UNIT_SRC)' | cmp -s - $(UNIT_LIST) || echo '$(UNIT_SRC)' > $(UNIT_LIST)))
+
+$(UNIT_BIN): $(UNIT_OBJ) $(LIBPOPEK) $(UNIT_LIST)
 	$(CC) $(CFLAGS) -o $@ $(UNIT_OBJ) $(LIBPOPEK) $(UNIT_LIBS)
 
-$(UNIT_BIN_SAN): $(UNIT_OBJ_SAN) $(LIBPOPEK_SAN)
+$(UNIT_BIN_SAN): $(UNIT_OBJ_SAN) $(LIBPOPEK_SAN) $(UNIT_LIST)
 	$(CC) -g $(SAN) -o $@ $(UNIT_OBJ_SAN) $(LIBPOPEK_SAN) $(UNIT_LIBS)
 
 .PHONY: unit unit-check unit-check-san
