@@ -28,6 +28,7 @@ xdotool
 imagemagick
 x11-apps
 tmux
+libx11-dev
 "
 
 die() {

@@ -146,6 +146,58 @@ def sdl_checks(a, tmp):
         p.terminate()
         p.communicate(timeout=30)
         check(prompt and menu, "sdl: ESC typed with xdotool opens the boot menu", "prompt %s" % prompt)
+
+        # The mouse: a guest with the BIOS's PS/2 mouse services enabled
+        # (gfx.asm, MODE 0x4D) prints every packet.  A click grabs; moves
+        # right and up and a left press must arrive as PS/2 packets.
+        out = os.path.join(tmp, "mouse.out")
+        with open(out, "wb") as of:
+            p = subprocess.Popen([a.popek, "--display", "sdl", "--option-rom", os.path.join(a.roms, "gfx-0x4D.rom"),
+                                  "--at", "60s:quit"], env=env, stdout=of, stderr=subprocess.PIPE)
+            wid = window_of(env, p.pid)
+            enabled = wid is not None and wait_for(lambda: file_has(out, "gfx: mouse enabled"), 30)
+            packets = []
+            if enabled:
+                subprocess.run(["xdotool", "mousemove", "--window", wid, "100", "100", "click", "1"], env=env)
+                time.sleep(0.5)
+                for _ in range(5):
+                    subprocess.run(["xdotool", "mousemove_relative", "--", "7", "-5"], env=env)
+                    time.sleep(0.1)
+                subprocess.run(["xdotool", "mousedown", "1"], env=env)
+                time.sleep(0.3)
+                subprocess.run(["xdotool", "mouseup", "1"], env=env)
+                wait_for(lambda: file_has(out, "mouse: 09"), 5)
+                with open(out, "rb") as f:
+                    for line in f.read().decode("latin-1").splitlines():
+                        if line.startswith("mouse: "):
+                            packets.append([int(x, 16) for x in line[7:].split()])
+            p.terminate()
+            p.communicate(timeout=30)
+        check(enabled, "sdl: the guest enabled the PS/2 mouse through the BIOS")
+        # Status byte: bit 3 always 1, bit 4 X sign, bit 5 Y sign, bit 0 left.
+        moved = [pk for pk in packets if pk[0] & 0x08 and not pk[0] & 0x10 and pk[1] > 0 and
+                 not pk[0] & 0x20 and pk[2] > 0]
+        check(bool(moved), "sdl: moving right and up reaches the guest as PS/2 packets (dx > 0, dy > 0)",
+              repr(packets[:8]))
+        check(any(pk[0] & 0x01 for pk in packets), "sdl: the left button reaches the guest", repr(packets[:8]))
+
+        # Closing the window (WM_DELETE_WINDOW, what a window manager sends)
+        # ends the run with status 0, as QEMU quits.
+        if a.xclose and os.path.exists(a.xclose):
+            p = subprocess.Popen([a.popek, "--display", "sdl", "--at", "60s:quit"], env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            wid = window_of(env, p.pid)
+            if wid:
+                time.sleep(1)
+                subprocess.run([a.xclose, wid], env=env)
+            try:
+                rc = p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                rc = None
+            check(wid is not None and rc == 0, "sdl: closing the window ends the run (status 0)", "status %r" % rc)
+        else:
+            print("display-check: sdl: window close: skipped: xclose was not built")
     finally:
         xvfb.kill()
         xvfb.wait()
@@ -195,6 +247,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--popek", required=True)
     ap.add_argument("--roms", required=True)
+    ap.add_argument("--xclose", help="tests/display/xclose.c, built")
     a = ap.parse_args()
     a.popek = os.path.abspath(a.popek)
     for need in ("/usr/share/seabios/bios-256k.bin", "/usr/share/seabios/vgabios-stdvga.bin"):

@@ -20,7 +20,16 @@ CHECKS += gfx-check
 gfx-check: popek $(GFX_ROMS)
 	python3 tests/display/gfxcheck.py --popek ./popek --roms $(DISPLAY_DIR)
 
+$(DISPLAY_DIR)/xclose: tests/display/xclose.c
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) -O2 -o $@ $< -lX11
+
+$(DISPLAY_DIR)/gfx-0x4D.rom: tests/display/gfx.asm tests/display/romsum.py
+	@mkdir -p $(@D)
+	$(NASM) -f bin -DMODE=0x4D -o $@.raw $<
+	python3 tests/display/romsum.py $@.raw $@
+
 .PHONY: display-check
 CHECKS += display-check
-display-check: popek $(GFX_ROMS)
-	python3 tests/display/check.py --popek ./popek --roms $(DISPLAY_DIR)
+display-check: popek $(GFX_ROMS) $(DISPLAY_DIR)/gfx-0x4D.rom $(DISPLAY_DIR)/xclose
+	python3 tests/display/check.py --popek ./popek --roms $(DISPLAY_DIR) --xclose $(DISPLAY_DIR)/xclose

@@ -201,6 +201,29 @@ init:
     mov si, msg12
     call say
 
+%elif MODE == 0x4D ; the PS/2 mouse, through the BIOS (INT 15h C2xxh)
+    mov ax, 0xC205          ; initialise, 3-byte packets
+    mov bh, 3
+    int 0x15
+    jc .fail
+    push cs
+    pop es
+    mov bx, mouse_handler
+    mov ax, 0xC207          ; the handler the BIOS calls per packet
+    int 0x15
+    jc .fail
+    mov ax, 0xC200          ; enable
+    mov bh, 1
+    int 0x15
+    jc .fail
+    mov si, msgmouse
+    call say
+    jmp .done
+.fail:
+    mov si, msgmfail
+    call say
+.done:
+
 %else ; VBE
     mov ax, 0x5000
     mov es, ax
@@ -294,7 +317,56 @@ init:
     hlt
     jmp .idle
 
-%if MODE != 13 && MODE != 12 && MODE != 0x58
+%if MODE == 0x4D
+; Called far by the BIOS with the status, X, Y and a zero word pushed in
+; that order; prints "mouse: SS XX YY" (hex) on port 0xE9.
+mouse_handler:
+    push bp
+    mov bp, sp
+    push ax
+    push si
+    mov si, msgpkt
+    call say
+    mov al, [bp + 12]
+    call hex8
+    mov al, ' '
+    out 0xE9, al
+    mov al, [bp + 10]
+    call hex8
+    mov al, ' '
+    out 0xE9, al
+    mov al, [bp + 8]
+    call hex8
+    mov al, 10
+    out 0xE9, al
+    pop si
+    pop ax
+    pop bp
+    retf
+
+hex8:
+    push ax
+    shr al, 4
+    call .digit
+    pop ax
+    and al, 15
+.digit:
+    push ax
+    add al, '0'
+    cmp al, '9'
+    jbe .out
+    add al, 'A' - '9' - 1
+.out:
+    out 0xE9, al
+    pop ax
+    ret
+
+msgmouse: db "gfx: mouse enabled", 10, 0
+msgmfail: db "gfx: the BIOS refused the PS/2 mouse", 10, 0
+msgpkt: db "mouse: ", 0
+%endif
+
+%if MODE != 13 && MODE != 12 && MODE != 0x58 && MODE != 0x4D
 align 8
 gdt:
     dq 0
