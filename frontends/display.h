@@ -25,6 +25,7 @@ struct display {
     struct machine *m;
     double last_refresh; /* host seconds (CLOCK_MONOTONIC) */
     bool quit;           /* the user closed the window */
+    bool paused;         /* the guest is stopped (the monitor's "stop"): shown in the title */
     void *impl;          /* the backend's state */
     uint64_t frames_shown;
 };

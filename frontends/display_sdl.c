@@ -100,7 +100,8 @@ static void set_title(struct display *d)
 {
     struct sdl_display *s = d->impl;
     char t[128];
-    snprintf(t, sizeof(t), "Popek - %s", s->grabbed ? "mouse grabbed (Ctrl-Alt-G releases)" : "running");
+    snprintf(t, sizeof(t), "Popek - %s%s", d->paused ? "paused" : "running",
+             s->grabbed ? ", mouse grabbed (Ctrl-Alt-G releases)" : "");
     if (strcmp(t, s->title)) {
         strcpy(s->title, t);
         SDL_SetWindowTitle(s->win, t);
@@ -212,6 +213,7 @@ static void present(struct display *d, const struct vga_frame *f)
 void display_sdl_refresh(struct display *d, bool frame_due)
 {
     struct sdl_display *s = d->impl;
+    set_title(d);
     SDL_Event e;
     while (SDL_PollEvent(&e))
         handle(d, &e);

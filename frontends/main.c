@@ -134,6 +134,18 @@ static void frontend_poll(void *opaque)
         fe->input_poll(fe->input_opaque);
     if (fe->display.kind != DISPLAY_NONE)
         display_poll(&fe->display);
+    /* Paused from the monitor: guest time stands still while the host
+     * keeps serving the terminal and the window. */
+    while (fe->term.paused && !fe->machine.stop && !caught_signal) {
+        fe->display.paused = true;
+        if (fe->display.kind == DISPLAY_SDL || fe->display.kind == DISPLAY_CURSES)
+            display_idle(&fe->display, 1000000000ull / DISPLAY_HZ);
+        else
+            usleep(1000000 / DISPLAY_HZ);
+        if (fe->input_poll)
+            fe->input_poll(fe->input_opaque);
+    }
+    fe->display.paused = false;
 }
 
 /* The display waits for its events, at most 100 ms (as the terminal

@@ -56,7 +56,8 @@ static void monitor_command(struct terminal *t, char *cmd)
         *arg++ = 0;
     if (!strcmp(cmd, "help") || !strcmp(cmd, "?")) {
         say(t, "monitor commands: info registers | x ADDR [COUNT] (physical bytes) | screendump FILE (PNG, or text"
-               " for .txt) | sendkey KEYS | c (back to the guest) | q (quit)\r\n");
+               " for .txt) | sendkey KEYS | stop (pause the guest) | cont (run it again) | c (back to the guest)"
+               " | q (quit)\r\n");
     } else if (!strcmp(cmd, "info") && arg && !strcmp(arg, "registers")) {
         fflush(stdout);
         cpu_dump(t->m->cpu, stderr);
@@ -84,9 +85,16 @@ static void monitor_command(struct terminal *t, char *cmd)
     } else if (!strcmp(cmd, "sendkey") && arg && *arg) {
         if (!script_sendkey(t->m, arg))
             say(t, "unknown key name\r\n");
-    } else if (!strcmp(cmd, "c") || !strcmp(cmd, "cont")) {
+    } else if (!strcmp(cmd, "stop")) {
+        t->paused = true;
+        say(t, "paused\r\n");
+    } else if (!strcmp(cmd, "cont")) {
+        t->paused = false;
         t->monitor = false;
-        say(t, "(back to the guest)\r\n");
+        say(t, "(running; back to the guest)\r\n");
+    } else if (!strcmp(cmd, "c")) {
+        t->monitor = false;
+        say(t, t->paused ? "(back to the guest, still paused: 'cont' runs it)\r\n" : "(back to the guest)\r\n");
     } else if (!strcmp(cmd, "q") || !strcmp(cmd, "quit")) {
         machine_request_exit(t->m, 0);
     } else if (*cmd) {

@@ -14,6 +14,7 @@ struct terminal {
     struct termios saved;
     bool escape;            /* Ctrl-A seen, waiting for the command key */
     bool monitor;           /* the monitor has the keyboard */
+    bool paused;            /* the monitor's "stop": the guest does not run until "cont" */
     char line[128];         /* monitor command line being typed */
     unsigned line_len;
     struct chardev *cd;     /* where typed bytes go (the guest's serial port) */

@@ -181,6 +181,32 @@ def sdl_checks(a, tmp):
               repr(packets[:8]))
         check(any(pk[0] & 0x01 for pk in packets), "sdl: the left button reaches the guest", repr(packets[:8]))
 
+        # Paused from the monitor (on the serial console beside the window):
+        # the title says so, and running again after cont.
+        master, slave = os.openpty()
+        p = subprocess.Popen([a.popek, "--display", "sdl", "--serial", "stdio", "--at", "60s:quit"], env=env,
+                             stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
+        wid = window_of(env, p.pid)
+        name = lambda: subprocess.run(["xdotool", "getwindowname", wid], env=env,
+                                      stdout=subprocess.PIPE).stdout.decode().strip()
+        ok_pause = ok_cont = False
+        if wid:
+            os.write(master, b"\x01c")
+            time.sleep(0.2)
+            os.write(master, b"stop\r")
+            ok_pause = wait_for(lambda: name() == "Popek - paused", 5)
+            os.write(master, b"cont\r")
+            ok_cont = wait_for(lambda: name() == "Popek - running", 5)
+        p.terminate()
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+        os.close(master)
+        os.close(slave)
+        check(ok_pause and ok_cont, "sdl: the monitor's stop shows 'paused' in the title, cont 'running'",
+              "pause %s cont %s" % (ok_pause, ok_cont))
+
         # Closing the window (WM_DELETE_WINDOW, what a window manager sends)
         # ends the run with status 0, as QEMU quits.
         if a.xclose and os.path.exists(a.xclose):

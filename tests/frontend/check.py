@@ -173,6 +173,51 @@ def terminal(popek, img, build):
                                             out[-200:]))
 
 
+def monitor_pause(popek, img):
+    """The monitor's stop halts the guest (no output while paused), cont
+    runs it again, Ctrl-A x quits."""
+    try:
+        master, slave = os.openpty()
+    except OSError as e:
+        print("check: monitor stop/cont: skipped: no pseudo-terminals here (%s)" % e)
+        return
+    p = subprocess.Popen([popek, "--bios", img("ticker"), "--serial", "stdio"], stdin=slave, stdout=slave,
+                         stderr=slave, start_new_session=True)
+
+    def read_for(seconds):
+        out = b""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            r, _, _ = select.select([master], [], [], 0.05)
+            if r:
+                try:
+                    out += os.read(master, 65536)
+                except OSError:
+                    break
+        return out
+
+    first = read_for(1.0)
+    os.write(master, b"\x01c")
+    time.sleep(0.2)
+    os.write(master, b"stop\r")
+    read_for(0.5)  # what was on its way
+    paused = read_for(1.0)
+    os.write(master, b"cont\r")
+    resumed = read_for(1.0)
+    os.write(master, b"\x01x")
+    try:
+        p.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+    os.close(master)
+    os.close(slave)
+    check(b"tick" in first and b"tick" not in paused and b"tick" in resumed,
+          "monitor: stop pauses the guest, cont runs it again",
+          "ticks before %d, paused %d, after %d" % (first.count(b"tick"), paused.count(b"tick"),
+                                                    resumed.count(b"tick")))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--popek", required=True)
@@ -189,6 +234,7 @@ def main():
     idle_and_unmapped(a.popek, img)
     options(a.popek, img, tmp)
     terminal(a.popek, img, a.build)
+    monitor_pause(a.popek, img)
     print("frontend checks: %s" % ("all passed" if failures == 0 else "%d FAILED" % failures))
     return 1 if failures else 0
 
