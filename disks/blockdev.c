@@ -1,0 +1,77 @@
+/* Opening an image: the format, read-only media, the write lock (see
+ * blockdev.h). */
+#include "disks/blockdev.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+void blockdev_close(struct blockdev *b)
+{
+    if (b->ops && b->ops->close)
+        b->ops->close(b);
+    b->ops = NULL;
+}
+
+/* An OFD lock, as QEMU takes (so that QEMU and Popek exclude each other
+ * too): a write lock for a writable image, a read lock otherwise, over the
+ * whole file.  OFD locks belong to the open file, not the process, so two
+ * machines in one process exclude each other as well. */
+static int lock_image(int fd, bool write)
+{
+#ifdef F_OFD_SETLK
+    struct flock fl;
+    memset(&fl, 0, sizeof(fl));
+    fl.l_type = write ? F_WRLCK : F_RDLCK;
+    fl.l_whence = SEEK_SET;
+    if (fcntl(fd, F_OFD_SETLK, &fl) < 0)
+        return errno == EINVAL ? 0 : -errno; /* a file system without locks */
+#else
+    (void)fd;
+    (void)write;
+#endif
+    return 0;
+}
+
+int blockdev_open(struct blockdev *b, const char *path, enum blockdev_format format, bool read_only)
+{
+    memset(b, 0, sizeof(*b));
+    snprintf(b->name, sizeof(b->name), "%s", path);
+    int fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+    if (fd < 0) {
+        int err = errno;
+        fprintf(stderr, "popek: cannot open disk image %s: %s\n", path, strerror(err));
+        return -err;
+    }
+    int rc = lock_image(fd, !read_only);
+    if (rc < 0) {
+        fprintf(stderr, "popek: disk image %s is in use by another program (%s lock held)%s\n", path,
+                read_only ? "write" : "a", read_only ? "" : "; open it read-only or with snapshot=on");
+        close(fd);
+        return rc;
+    }
+    if (format == BLOCKDEV_PROBE) {
+        uint8_t magic[4] = { 0 };
+        ssize_t n = pread(fd, magic, 4, 0);
+        if (n == 4 && !memcmp(magic, "QFI\xfb", 4)) {
+            format = BLOCKDEV_QCOW2;
+        } else {
+            format = BLOCKDEV_RAW;
+            fprintf(stderr,
+                    "popek: warning: image %s: format not given, probed as raw; writes to block 0 are allowed "
+                    "(say format=raw to silence this)\n",
+                    path);
+        }
+    }
+    rc = format == BLOCKDEV_QCOW2 ? qcow2_open_fd(b, fd, path, read_only) : raw_open_fd(b, fd, read_only);
+    if (rc < 0) {
+        if (format != BLOCKDEV_QCOW2)
+            fprintf(stderr, "popek: cannot use disk image %s: %s\n", path, strerror(-rc));
+        close(fd);
+        b->ops = NULL;
+        return rc;
+    }
+    return 0;
+}
