@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* F_OFD_SETLK */
 /* Opening an image: the format, read-only media, the write lock (see
  * blockdev.h). */
 #include "disks/blockdev.h"

@@ -17,6 +17,7 @@
 
 #include "frontends/boot.h"
 #include "frontends/terminal.h"
+#include "disks/blockdev.h"
 #include "frontends/options.h"
 #include "frontends/screendump.h"
 #include "machine/machine.h"
@@ -41,6 +42,7 @@ struct frontend {
     FILE *debugcon;       /* --debugcon file, when one was opened here */
     uint8_t *vga_rom;     /* the VGA BIOS file's bytes */
     struct display display; /* the screen (kind DISPLAY_NONE: none) */
+    struct blockdev disks[4]; /* IDE hda..hdd (ops NULL: none) */
 };
 
 /* SIGINT, SIGTERM, SIGHUP: the run ends at the next slice boundary and
@@ -371,6 +373,29 @@ static int load_vga_rom(struct frontend *fe, struct machine_config *cfg)
     return 0;
 }
 
+/* Opens the disk images and puts them on the IDE channels. */
+static int attach_disks(struct frontend *fe)
+{
+    for (unsigned i = 0; i < 4; i++) {
+        const struct drive_opt *d = &fe->opt.ide[i];
+        if (!d->file)
+            continue;
+        if (d->snapshot || fe->opt.snapshot) {
+            fprintf(stderr, "popek: snapshot=on is not available yet (%s)\n", d->file);
+            return -1;
+        }
+        if (blockdev_open(&fe->disks[i], d->file, (enum blockdev_format)d->format, d->read_only) < 0)
+            return -1;
+        if (fe->disks[i].size < IDE_SECTOR) {
+            fprintf(stderr, "popek: disk image %s is smaller than one sector\n", d->file);
+            return -1;
+        }
+        if (pc_attach_ide_disk(&fe->machine, i, &fe->disks[i]) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int load_option_roms(struct frontend *fe)
 {
     for (unsigned i = 0; i < fe->opt.n_option_rom; i++) {
@@ -455,6 +480,8 @@ static int frontend_run(struct frontend *fe)
         lrc = -1;
     }
     if (lrc == 0 && load_option_roms(fe) < 0)
+        lrc = -1;
+    if (lrc == 0 && attach_disks(fe) < 0)
         lrc = -1;
     if (lrc < 0 || open_trace(fe) < 0 || open_log(fe) < 0 || setup_serial(fe) < 0 ||
         setup_display(fe) < 0) {

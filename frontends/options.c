@@ -30,6 +30,12 @@ enum {
     OPT_VGA,
     OPT_OPTION_ROM,
     OPT_DISPLAY,
+    OPT_HDA,
+    OPT_HDB,
+    OPT_HDC,
+    OPT_HDD,
+    OPT_DRIVE,
+    OPT_SNAPSHOT,
 };
 
 static const struct option long_options[] = {
@@ -54,6 +60,12 @@ static const struct option long_options[] = {
     {"vga", required_argument, NULL, OPT_VGA},
     {"option-rom", required_argument, NULL, OPT_OPTION_ROM},
     {"display", required_argument, NULL, OPT_DISPLAY},
+    {"hda", required_argument, NULL, OPT_HDA},
+    {"hdb", required_argument, NULL, OPT_HDB},
+    {"hdc", required_argument, NULL, OPT_HDC},
+    {"hdd", required_argument, NULL, OPT_HDD},
+    {"drive", required_argument, NULL, OPT_DRIVE},
+    {"snapshot", no_argument, NULL, OPT_SNAPSHOT},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -71,7 +83,8 @@ static const struct {
     { "serial", "--serial" }, { "cpu", "--cpu" }, { "nographic", "--nographic" }, { "help", "--help" },
     { "version", "--version" }, { "memory", "--memory" },
     { "debugcon", "--debugcon" }, { "boot", "--boot" }, { "vga", "--vga" }, { "option-rom", "--option-rom" },
-    { "display", "--display" },
+    { "display", "--display" }, { "hda", "--hda" }, { "hdb", "--hdb" }, { "hdc", "--hdc" }, { "hdd", "--hdd" },
+    { "drive", "--drive" }, { "snapshot", "--snapshot" },
     /* Popek's own long options, written with one dash */
     { "trace", "--trace" }, { "stats", "--stats" }, { "slice", "--slice" }, { "fpu", "--fpu" },
     { "rtc-base", "--rtc-base" }, { "log", "--log" }, { "log-file", "--log-file" },
@@ -80,7 +93,7 @@ static const struct {
 /* QEMU options Popek does not have (yet): refused by name rather than
  * misread as a cluster of short options (-hda is not -h -d a). */
 static const char *const qemu_unsupported[] = {
-    "hda", "hdb", "hdc", "hdd", "fda", "fdb", "cdrom", "drive", "blockdev", "snapshot", "pflash",
+    "fda", "fdb", "cdrom", "blockdev", "pflash",
     "monitor", "qmp", "mon", "chardev", "gdb", "s", "S", "sdl", "curses", "vnc", "spice",
     "device", "netdev", "net", "nic", "usb", "usbdevice", "smp", "numa", "enable-kvm", "accel", "machine", "M",
     "no-reboot", "no-shutdown", "rtc", "icount", "audiodev", "soundhw", "global", "name", "uuid", "k", "L",
@@ -217,6 +230,14 @@ void options_usage(FILE *f, const char *prog)
             "                     firmware settings, as QEMU's -boot: offer SeaBIOS's\n"
             "                     boot menu, how long it waits, whether to reboot\n"
             "                     after no boot device was found (-1: never)\n"
+            "  --hda FILE, --hdb FILE, --hdc FILE, --hdd FILE\n"
+            "                     a hard disk image (raw or qcow2, probed) as IDE\n"
+            "                     primary master/slave, secondary master/slave\n"
+            "  --drive file=F[,if=ide][,index=0-3][,format=raw|qcow2][,readonly=on]\n"
+            "          [,snapshot=on]\n"
+            "                     the same, as QEMU spells it\n"
+            "  --snapshot         writes to every disk go to a temporary overlay,\n"
+            "                     dropped at exit: the images are left untouched\n"
             "  --vga std|none     the Bochs/QEMU std VGA at PCI 00:02.0, with SeaVGABIOS\n"
             "                     (" POPEK_DEFAULT_VGABIOS ") as its ROM,\n"
             "                     or no VGA (default std)\n"
@@ -305,6 +326,89 @@ static int parse_memory(const char *arg, uint32_t *out, FILE *err)
         return -1;
     }
     *out = (uint32_t)bytes;
+    return 0;
+}
+
+/* QEMU's -drive, the parts that apply: file=F,if=ide,index=N,
+ * media=disk,format=raw|qcow2,readonly=on|off,snapshot=on|off.  (Floppies
+ * and CD-ROMs come with their controllers.) */
+static int parse_drive(struct options *o, const char *arg, FILE *err)
+{
+    char buf[512];
+    if (strlen(arg) >= sizeof(buf)) {
+        fprintf(err, "popek: --drive: too long\n");
+        return -1;
+    }
+    strcpy(buf, arg);
+    struct drive_opt d = { NULL, 0, false, false };
+    int index = -1;
+    const char *file = NULL;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '=');
+        if (!eq) {
+            fprintf(err, "popek: --drive: want key=value, not '%s'\n", tok);
+            return -1;
+        }
+        *eq = 0;
+        const char *v = eq + 1;
+        if (!strcmp(tok, "file")) {
+            file = v;
+        } else if (!strcmp(tok, "if")) {
+            if (strcmp(v, "ide")) {
+                fprintf(err, "popek: --drive if=%s: only if=ide so far\n", v);
+                return -1;
+            }
+        } else if (!strcmp(tok, "index")) {
+            char *end;
+            long n = strtol(v, &end, 10);
+            if (*end || end == v || n < 0 || n > 3) {
+                fprintf(err, "popek: --drive index wants 0-3, not '%s'\n", v);
+                return -1;
+            }
+            index = (int)n;
+        } else if (!strcmp(tok, "media")) {
+            if (strcmp(v, "disk")) {
+                fprintf(err, "popek: --drive media=%s: only media=disk so far\n", v);
+                return -1;
+            }
+        } else if (!strcmp(tok, "format")) {
+            if (!strcmp(v, "raw"))
+                d.format = 1;
+            else if (!strcmp(v, "qcow2"))
+                d.format = 2;
+            else {
+                fprintf(err, "popek: --drive format wants raw or qcow2, not '%s'\n", v);
+                return -1;
+            }
+        } else if (!strcmp(tok, "readonly") || !strcmp(tok, "snapshot")) {
+            if (strcmp(v, "on") && strcmp(v, "off")) {
+                fprintf(err, "popek: --drive %s wants on or off, not '%s'\n", tok, v);
+                return -1;
+            }
+            if (!strcmp(tok, "readonly"))
+                d.read_only = !strcmp(v, "on");
+            else
+                d.snapshot = !strcmp(v, "on");
+        } else {
+            fprintf(err, "popek: --drive: unknown setting '%s'\n", tok);
+            return -1;
+        }
+    }
+    if (!file || !*file) {
+        fprintf(err, "popek: --drive needs file=PATH\n");
+        return -1;
+    }
+    if (index < 0)
+        for (index = 0; index < 4 && o->ide[index].file; index++)
+            ;
+    if (index > 3 || o->ide[index].file) {
+        fprintf(err, "popek: --drive: IDE drive %d is taken\n", index);
+        return -1;
+    }
+    /* The file name must outlive buf. */
+    snprintf(o->drive_buf[index], sizeof(o->drive_buf[index]), "%s", file);
+    d.file = o->drive_buf[index];
+    o->ide[index] = d;
     return 0;
 }
 
@@ -491,6 +595,25 @@ enum opt_result options_parse(struct options *o, int argc, char **qargv, FILE *o
         case OPT_AT:
             if (script_parse(&o->script, optarg, err) < 0)
                 goto done;
+            break;
+        case OPT_HDA:
+        case OPT_HDB:
+        case OPT_HDC:
+        case OPT_HDD: {
+            unsigned i = (unsigned)(c - OPT_HDA);
+            if (o->ide[i].file) {
+                fprintf(err, "popek: IDE drive %u is given twice\n", i);
+                goto done;
+            }
+            o->ide[i] = (struct drive_opt){ optarg, 0, false, false };
+            break;
+        }
+        case OPT_DRIVE:
+            if (parse_drive(o, optarg, err) < 0)
+                goto done;
+            break;
+        case OPT_SNAPSHOT:
+            o->snapshot = true;
             break;
         case OPT_DISPLAY: {
             /* QEMU allows options after a comma (sdl,gl=on): none are taken here. */

@@ -61,6 +61,13 @@ struct options {
     struct script script;  /* --at TIME:COMMAND, in order */
     bool no_vga;           /* --vga none */
     enum display_kind display; /* --display (DISPLAY_DEFAULT: display_default()) */
+    struct drive_opt {
+        const char *file;  /* NULL: no drive here */
+        int format;        /* enum blockdev_format */
+        bool read_only, snapshot;
+    } ide[4];              /* --hda..--hdd, --drive if=ide,index=N */
+    bool snapshot;         /* --snapshot: every drive as snapshot=on */
+    char drive_buf[4][512];
     const char *option_rom[8]; /* --option-rom FILE */
     unsigned n_option_rom;
     bool boot_menu;        /* --boot menu=on */

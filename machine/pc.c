@@ -210,6 +210,9 @@ int pc_init(struct machine *m, int64_t rtc_epoch)
         return rc;
     if ((rc = fw_cfg_init(&pc->fw_cfg, bus)) < 0)
         return rc;
+    const struct irq_line ide_irq[IDE_CHANNELS] = { pc->isa_irq[14], pc->isa_irq[15] };
+    if ((rc = ide_init(&pc->ide, bus, &pc->pci, ide_irq)) < 0)
+        return rc;
     if (!m->cfg.no_vga) {
         size_t len = m->cfg.vga_rom ? m->cfg.vga_rom_len : 0;
         if (len) {
@@ -232,6 +235,11 @@ void pc_free(struct machine *m)
     free(m->pc.vga_rom);
     m->pc.vga_rom = NULL;
     m->pc.has_vga = false;
+}
+
+int pc_attach_ide_disk(struct machine *m, unsigned index, struct blockdev *bd)
+{
+    return ide_attach_disk(&m->pc.ide, index / 2, index % 2, bd);
 }
 
 /* The ACPI tables of this board: the same for firmware and direct boots. */
@@ -300,6 +308,7 @@ void pc_reset(struct machine *m)
     i440fx_reset(&pc->host);
     piix_reset(&pc->piix);
     fw_cfg_reset(&pc->fw_cfg);
+    ide_reset(&pc->ide);
     if (pc->has_vga)
         vga_reset(&pc->vga);
     cpu_set_intr(m->cpu, false);

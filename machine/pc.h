@@ -11,6 +11,7 @@
 #include "devices/fw_cfg.h"
 #include "devices/i440fx.h"
 #include "devices/i8042.h"
+#include "devices/ide.h"
 #include "devices/ioapic.h"
 #include "devices/lapic.h"
 #include "devices/pci.h"
@@ -57,6 +58,7 @@ struct pc {
     struct i440fx host;
     struct piix piix;
     struct fw_cfg fw_cfg;
+    struct ide ide;   /* PIIX IDE, 00:01.1 */
     bool has_vga;
     struct vga vga;   /* the std VGA at 00:02.0 */
     uint8_t *vga_rom; /* its option ROM, owned */
@@ -84,6 +86,10 @@ uint32_t pc_firmware_tables(struct machine *m);
  * and (with firmware present) a triple fault lead to. */
 void pc_reset(struct machine *m);
 void pc_free(struct machine *m);
+/* Attaches an opened disk image: an ATA disk on IDE channel index / 2,
+ * unit index % 2 (hda..hdd = 0..3).  Returns 0 or -errno. */
+struct blockdev;
+int pc_attach_ide_disk(struct machine *m, unsigned index, struct blockdev *bd);
 /* Firmware is mapped: from now on the i440FX's PAM registers steer
  * C0000-FFFFF between the ROM now there and shadow RAM (with less than
  * 1 MiB of RAM there is nothing to shadow).  Applies the current PAM
