@@ -457,6 +457,8 @@ static int frontend_run(struct frontend *fe)
     if (!cfg.no_vga && load_vga_rom(fe, &cfg) < 0)
         return POPEK_EXIT_USAGE;
     cfg.fw.boot_menu = fe->opt.boot_menu;
+    if (fe->opt.boot_order[0])
+        memcpy(cfg.fw.boot_order, fe->opt.boot_order, sizeof(cfg.fw.boot_order));
     cfg.fw.splash_ms = fe->opt.splash_ms;
     cfg.fw.reboot_timeout_ms = fe->opt.reboot_timeout_ms;
 

@@ -226,7 +226,7 @@ void options_usage(FILE *f, const char *prog)
             "                     (default 0x402, where SeaBIOS logs) go to DEV:\n"
             "                     stdio, file:PATH or PATH; iobase=0xE9 moves the\n"
             "                     port-0xE9 output there from standard output\n"
-            "  --boot menu=on|off,splash-time=MS,reboot-timeout=MS\n"
+            "  --boot order=cad,menu=on|off,splash-time=MS,reboot-timeout=MS\n"
             "                     firmware settings, as QEMU's -boot: offer SeaBIOS's\n"
             "                     boot menu, how long it waits, whether to reboot\n"
             "                     after no boot device was found (-1: never)\n"
@@ -430,6 +430,16 @@ static int parse_boot(struct options *o, const char *arg, FILE *err)
         }
         *eq = 0;
         const char *v = eq + 1;
+        if (!strcmp(tok, "order") || !strcmp(tok, "once")) {
+            size_t n = strlen(v);
+            if (n == 0 || n > 3 || strspn(v, "abcdn") != n) {
+                fprintf(err, "popek: --boot order wants up to three of a, b (floppy), c (disk), d (CD-ROM), n, "
+                             "not '%s'\n", v);
+                return -1;
+            }
+            memcpy(o->boot_order, v, n + 1);
+            continue;
+        }
         if (!strcmp(tok, "menu")) {
             if (strcmp(v, "on") && strcmp(v, "off")) {
                 fprintf(err, "popek: --boot menu wants on or off, not '%s'\n", v);

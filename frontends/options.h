@@ -71,6 +71,7 @@ struct options {
     const char *option_rom[8]; /* --option-rom FILE */
     unsigned n_option_rom;
     bool boot_menu;        /* --boot menu=on */
+    char boot_order[4];    /* --boot order=LETTERS ("" : the default) */
     int32_t splash_ms;     /* --boot splash-time=MS (-1: the firmware's default) */
     int32_t reboot_timeout_ms; /* --boot reboot-timeout=MS (-1: never) */
 };

@@ -17,6 +17,7 @@ void firmware_settings_default(struct firmware_settings *s)
     s->boot_menu = false;
     s->splash_ms = -1;
     s->reboot_timeout_ms = -1;
+    memcpy(s->boot_order, "cad", 4);
 }
 
 static void put64(uint8_t *p, uint64_t v)

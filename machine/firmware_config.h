@@ -26,6 +26,7 @@ struct firmware_settings {
     bool boot_menu;          /* offer the boot menu (ESC / F12) */
     int32_t splash_ms;       /* how long the menu prompt waits, -1: firmware default */
     int32_t reboot_timeout_ms; /* after "No bootable device": -1 waits for good */
+    char boot_order[4];      /* QEMU letters: a/b floppy, c disk, d CD-ROM, n network ("cad") */
 };
 
 void firmware_settings_default(struct firmware_settings *s);

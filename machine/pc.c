@@ -259,6 +259,18 @@ int pc_firmware_config(struct machine *m, const struct firmware_settings *s)
     /* SeaBIOS moves the PM block to 0x600 when it finds a table loader,
      * where QEMU's tables put it. */
     acfg.pm_base = ACPI_PM_DEFAULT_BASE;
+    /* The boot order as QEMU's PC keeps it for SeaBIOS: CMOS 3Dh holds the
+     * first device (bits 3-0) and the second (7-4), 38h the third (7-4);
+     * 1 floppy, 2 hard disk, 3 CD-ROM, 4 network. */
+    unsigned code[3] = { 0, 0, 0 };
+    for (unsigned i = 0; i < 3 && s->boot_order[i]; i++) {
+        char c = s->boot_order[i];
+        code[i] = c == 'a' || c == 'b' ? 1 : c == 'c' ? 2 : c == 'd' ? 3 : c == 'n' ? 4 : 0;
+    }
+    rtc_set_nvram(&m->pc.rtc, 0x3D, (uint8_t)(code[0] | code[1] << 4));
+    uint8_t b38 = 0;
+    rtc_get_nvram(&m->pc.rtc, 0x38, &b38);
+    rtc_set_nvram(&m->pc.rtc, 0x38, (uint8_t)((b38 & 0x0F) | code[2] << 4));
     return firmware_config_build(&m->pc.fw_cfg, m->bus.ram_size, 1, s, &acfg);
 }
 
