@@ -25,7 +25,7 @@ static struct ide_device *cur(struct ide_channel *ch)
 
 static bool present(const struct ide_channel *ch)
 {
-    return ch->dev[0].bd || ch->dev[1].bd;
+    return ch->dev[0].present || ch->dev[1].present;
 }
 
 static void irq_update(struct ide_channel *ch)
@@ -47,8 +47,12 @@ static void signature(struct ide_channel *ch)
     ch->lbam = ch->lbah = 0;
     ch->hob_nsect = ch->hob_lbal = ch->hob_lbam = ch->hob_lbah = ch->hob_feature = 0;
     ch->select &= 0xA0;
+    if (cur(ch)->atapi) { /* the packet device signature */
+        ch->lbam = 0x14;
+        ch->lbah = 0xEB;
+    }
     ch->error = 0x01; /* diagnostics passed */
-    ch->status = cur(ch)->bd ? ATA_SR_DRDY | ATA_SR_DSC : 0;
+    ch->status = cur(ch)->present ? ATA_SR_DRDY | ATA_SR_DSC : 0;
     ch->xfer = IDE_XFER_NONE;
     ch->buf_pos = ch->buf_len = 0;
 }
@@ -369,6 +373,269 @@ static void dma_run(struct ide *ide, struct ide_channel *ch)
     finish(ch);
 }
 
+/* ---- ATAPI transport ---------------------------------------------------- */
+
+/* Walks a PRD table: moves n bytes between buf and the buffers it names.
+ * Returns false if the table ended first (what moved stays moved). */
+struct prd_cursor {
+    uint32_t prd, addr, left;
+    bool eot;
+    unsigned entries;
+};
+
+static bool prd_move(struct ide *ide, struct prd_cursor *c, uint8_t *buf, uint32_t n, bool to_mem)
+{
+    while (n) {
+        if (c->left == 0) {
+            if (c->eot || c->entries == BM_MAX_PRDS)
+                return false;
+            uint32_t e0 = bus_read(ide->bus, c->prd, 4), e1 = bus_read(ide->bus, c->prd + 4, 4);
+            c->prd = (c->prd & 0xFFFF0000u) | ((c->prd + 8) & 0xFFFFu);
+            c->entries++;
+            c->addr = e0 & ~1u;
+            c->left = (e1 & 0xFFFF ? e1 & 0xFFFF : 0x10000) & ~1u;
+            c->eot = e1 & 0x80000000u;
+            continue;
+        }
+        uint32_t k = n < c->left ? n : c->left;
+        if (to_mem)
+            bus_write_block(ide->bus, c->addr, buf, k);
+        else
+            bus_read_block(ide->bus, c->addr, buf, k);
+        c->addr += k;
+        c->left -= k;
+        buf += k;
+        n -= k;
+    }
+    return true;
+}
+
+static void atapi_complete(struct ide_channel *ch)
+{
+    ch->nsect = 0x03; /* interrupt reason: I/O and C/D, the status phase */
+    ch->status = ATA_SR_DRDY | ATA_SR_DSC;
+    ch->xfer = IDE_XFER_NONE;
+    raise_irq(ch);
+}
+
+static void atapi_fail(struct ide_channel *ch)
+{
+    struct ide_device *d = cur(ch);
+    /* The error register carries the sense key in bits 7-4; ABRT for a
+     * command the drive refuses. */
+    ch->error = (uint8_t)(d->cd.sense_key << 4 | (d->cd.sense_key == SENSE_ILLEGAL_REQUEST ? ATA_ER_ABRT : 0));
+    ch->nsect = 0x03;
+    ch->status = ATA_SR_DRDY | ATA_SR_DSC | ATA_SR_ERR;
+    ch->xfer = IDE_XFER_NONE;
+    raise_irq(ch);
+}
+
+/* Copies the next n bytes of the data phase to dst. */
+static int atapi_fill(struct ide *ide, struct ide_channel *ch, uint8_t *dst, uint32_t n)
+{
+    struct ide_device *d = cur(ch);
+    if (!ch->ap_from_disc) {
+        memcpy(dst, ch->req.reply + ch->ap_pos, n);
+        ch->ap_pos += n;
+        return 0;
+    }
+    while (n) {
+        if (ch->ap_sect_pos == ATAPI_BLOCK) {
+            if (!d->bd || blockdev_read(d->bd, (uint64_t)ch->ap_lba * ATAPI_BLOCK, ch->sect, ATAPI_BLOCK) < 0)
+                return -EIO;
+            ch->ap_lba++;
+            ch->ap_sect_pos = 0;
+            ide->sectors_read += ATAPI_BLOCK / IDE_SECTOR;
+        }
+        uint32_t k = ATAPI_BLOCK - ch->ap_sect_pos;
+        if (k > n)
+            k = n;
+        memcpy(dst, ch->sect + ch->ap_sect_pos, k);
+        ch->ap_sect_pos += k;
+        dst += k;
+        n -= k;
+    }
+    return 0;
+}
+
+/* The next PIO DRQ block: as many bytes as the host's limit allows. */
+static void atapi_pio_block(struct ide *ide, struct ide_channel *ch)
+{
+    uint32_t limit = ch->ap_limit ? ch->ap_limit : 0xFFFE; /* 0 is taken as the largest even count */
+    if (limit > IDE_BUF_SIZE)
+        limit = IDE_BUF_SIZE;
+    uint32_t n = ch->ap_left < limit ? (uint32_t)ch->ap_left : limit;
+    if (n < ch->ap_left)
+        n &= ~1u; /* only the last block may be odd */
+    if (n == 0)
+        n = ch->ap_left < 2 ? (uint32_t)ch->ap_left : 2;
+    if (atapi_fill(ide, ch, ch->buf, n) < 0) {
+        atapi_set_sense(&cur(ch)->cd, SENSE_MEDIUM_ERROR, ASC_READ_ERROR);
+        atapi_fail(ch);
+        return;
+    }
+    ch->buf_pos = 0;
+    ch->buf_len = n + (n & 1); /* an odd count is padded to a whole word */
+    ch->buf[n] = 0;
+    ch->ap_block_len = n;
+    ch->lbam = (uint8_t)n;
+    ch->lbah = (uint8_t)(n >> 8);
+    ch->nsect = 0x02; /* I/O: data to the host */
+    ch->xfer = IDE_XFER_ATAPI_IN;
+    ch->status = ATA_SR_DRDY | ATA_SR_DSC | ATA_SR_DRQ;
+    raise_irq(ch);
+}
+
+static void atapi_pio_done(struct ide *ide, struct ide_channel *ch)
+{
+    ch->ap_left -= ch->ap_block_len;
+    if (ch->ap_left)
+        atapi_pio_block(ide, ch);
+    else
+        atapi_complete(ch);
+}
+
+static void atapi_dma_run(struct ide *ide, struct ide_channel *ch)
+{
+    if (!(ch->bm_cmd & BM_CMD_TO_MEMORY)) {
+        ch->bm_status = (uint8_t)((ch->bm_status & ~BM_ST_ACTIVE) | BM_ST_ERROR | BM_ST_IRQ);
+        atapi_set_sense(&cur(ch)->cd, SENSE_ILLEGAL_REQUEST, ASC_INVALID_FIELD);
+        atapi_fail(ch);
+        return;
+    }
+    struct prd_cursor c = { ch->bm_prd, 0, 0, false, 0 };
+    uint8_t chunk[ATAPI_BLOCK];
+    while (ch->ap_left) {
+        uint32_t n = ch->ap_left < ATAPI_BLOCK ? (uint32_t)ch->ap_left : ATAPI_BLOCK;
+        if (atapi_fill(ide, ch, chunk, n) < 0) {
+            ch->bm_status = (uint8_t)((ch->bm_status & ~BM_ST_ACTIVE) | BM_ST_IRQ);
+            atapi_set_sense(&cur(ch)->cd, SENSE_MEDIUM_ERROR, ASC_READ_ERROR);
+            atapi_fail(ch);
+            return;
+        }
+        if (!prd_move(ide, &c, chunk, n, true)) {
+            ch->bm_status = (uint8_t)((ch->bm_status & ~BM_ST_ACTIVE) | BM_ST_ERROR | BM_ST_IRQ);
+            atapi_set_sense(&cur(ch)->cd, SENSE_ILLEGAL_REQUEST, ASC_INVALID_FIELD);
+            atapi_fail(ch);
+            return;
+        }
+        ch->ap_left -= n;
+    }
+    ch->bm_status |= BM_ST_IRQ;
+    if (c.eot && c.left == 0)
+        ch->bm_status &= (uint8_t)~BM_ST_ACTIVE;
+    atapi_complete(ch);
+}
+
+/* The packet is in: run it and start its data phase. */
+static void atapi_packet(struct ide *ide, struct ide_channel *ch)
+{
+    struct ide_device *d = cur(ch);
+    memcpy(ch->packet, ch->buf, 12);
+    enum atapi_result r = atapi_command(&d->cd, ch->packet, &ch->req);
+    switch (r) {
+    case ATAPI_DONE:
+        atapi_complete(ch);
+        return;
+    case ATAPI_ERROR:
+        atapi_fail(ch);
+        return;
+    case ATAPI_REPLY:
+        ch->ap_from_disc = false;
+        ch->ap_pos = 0;
+        ch->ap_left = ch->req.reply_len;
+        break;
+    case ATAPI_READ:
+        ch->ap_from_disc = true;
+        ch->ap_lba = ch->req.lba;
+        ch->ap_sect_pos = ATAPI_BLOCK;
+        ch->ap_left = (uint64_t)ch->req.count * ATAPI_BLOCK;
+        break;
+    }
+    if (ch->ap_dma) {
+        ch->xfer = IDE_XFER_ATAPI_DMA;
+        ch->nsect = 0x02;
+        ch->status = ATA_SR_DRDY | ATA_SR_DSC | ATA_SR_DRQ;
+        if (ch->bm_cmd & BM_CMD_START)
+            atapi_dma_run(ide, ch);
+    } else {
+        atapi_pio_block(ide, ch);
+    }
+}
+
+static void identify_packet(struct ide_device *d, uint8_t *out)
+{
+    uint16_t id[256];
+    memset(id, 0, sizeof(id));
+    id[0] = 0x85C0; /* ATAPI, CD-ROM, removable, DRQ within 50 us, 12-byte packets */
+    put_string(id, 10, 10, d->serial);
+    put_string(id, 23, 4, "1.0");
+    put_string(id, 27, 20, d->model);
+    id[49] = 1u << 9 | 1u << 8; /* LBA, DMA */
+    id[53] = 0x0007;
+    id[63] = 0x0007;
+    id[64] = 0x0003;
+    id[65] = id[66] = id[67] = id[68] = 120;
+    id[80] = 0x007E;
+    id[82] = 1u << 14 | 1u << 4; /* NOP, PACKET */
+    id[83] = 1u << 14;
+    id[84] = 1u << 14;
+    id[85] = 1u << 14 | 1u << 4;
+    id[87] = 1u << 14;
+    id[88] = 0x003F;
+    id[93] = 0x4000 | 0x2000 | 0x0001;
+    for (int i = 0; i < 256; i++) {
+        out[2 * i] = (uint8_t)id[i];
+        out[2 * i + 1] = (uint8_t)(id[i] >> 8);
+    }
+}
+
+/* What a packet device does with an ATA command. */
+static void atapi_ata_command(struct ide *ide, struct ide_channel *ch, uint8_t cmd)
+{
+    struct ide_device *d = cur(ch);
+    switch (cmd) {
+    case 0xA0: /* PACKET */
+        ch->ap_dma = ch->feature & 0x01;
+        ch->ap_limit = (uint16_t)(ch->lbam | ch->lbah << 8);
+        ch->xfer = IDE_XFER_PACKET;
+        ch->buf_pos = 0;
+        ch->buf_len = 12;
+        ch->nsect = 0x01; /* C/D: the command packet */
+        ch->status = ATA_SR_DRDY | ATA_SR_DSC | ATA_SR_DRQ;
+        break;
+    case 0xA1: /* IDENTIFY PACKET DEVICE */
+        identify_packet(d, ch->buf);
+        ch->buf_pos = 0;
+        ch->buf_len = IDE_SECTOR;
+        ch->xfer = IDE_XFER_PIO_IN;
+        ch->status = ATA_SR_DRDY | ATA_SR_DSC | ATA_SR_DRQ;
+        raise_irq(ch);
+        break;
+    case 0x08: /* DEVICE RESET */
+        atapi_reset(&d->cd);
+        signature(ch);
+        break;
+    case 0x90:
+        signature(ch);
+        raise_irq(ch);
+        break;
+    case 0xEF: case 0xE5: case 0xE0: case 0xE1: case 0xE2: case 0xE3: case 0xE7:
+        if (cmd == 0xE5)
+            ch->nsect = 0xFF;
+        finish(ch);
+        break;
+    default:
+        /* ATA commands, IDENTIFY DEVICE among them: abort, leaving the
+         * packet signature for the host to see. */
+        ch->nsect = ch->lbal = 1;
+        ch->lbam = 0x14;
+        ch->lbah = 0xEB;
+        fail(ch, ATA_ER_ABRT);
+        break;
+    }
+}
+
 /* ---- commands ---------------------------------------------------------- */
 
 static void start_rw(struct ide *ide, struct ide_channel *ch, enum ide_xfer xfer)
@@ -415,7 +682,7 @@ static void start_rw(struct ide *ide, struct ide_channel *ch, enum ide_xfer xfer
 static void command(struct ide *ide, struct ide_channel *ch, uint8_t cmd)
 {
     struct ide_device *d = cur(ch);
-    if (!d->bd)
+    if (!d->present)
         return; /* nobody answers */
     if (cmd != 0x90 && (ch->status & (ATA_SR_BSY | ATA_SR_DRQ)) && ch->xfer != IDE_XFER_NONE) {
         /* A new command aborts a data transfer in progress. */
@@ -425,6 +692,10 @@ static void command(struct ide *ide, struct ide_channel *ch, uint8_t cmd)
     ch->error = 0;
     ch->irq_pending = false;
     irq_update(ch);
+    if (d->atapi) {
+        atapi_ata_command(ide, ch, cmd);
+        return;
+    }
     switch (cmd) {
     case 0xEC: /* IDENTIFY DEVICE */
         identify(d, ch->buf);
@@ -563,14 +834,16 @@ static struct ide_channel *chan_of(struct ide *ide, uint16_t port, bool ctl)
 
 static uint32_t data_read(struct ide *ide, struct ide_channel *ch, unsigned size)
 {
-    if (ch->xfer != IDE_XFER_PIO_IN || !(ch->status & ATA_SR_DRQ))
+    if ((ch->xfer != IDE_XFER_PIO_IN && ch->xfer != IDE_XFER_ATAPI_IN) || !(ch->status & ATA_SR_DRQ))
         return size == 4 ? 0xFFFFFFFFu : 0xFFFF;
     uint32_t v = 0;
     unsigned n = size == 4 ? 4 : 2;
     for (unsigned i = 0; i < n && ch->buf_pos < ch->buf_len; i++)
         v |= (uint32_t)ch->buf[ch->buf_pos++] << (8 * i);
     if (ch->buf_pos >= ch->buf_len) {
-        if (ch->cmd == 0xEC) {
+        if (ch->xfer == IDE_XFER_ATAPI_IN) {
+            atapi_pio_done(ide, ch);
+        } else if (ch->cmd == 0xEC || ch->cmd == 0xA1) {
             ch->status = ATA_SR_DRDY | ATA_SR_DSC;
             ch->xfer = IDE_XFER_NONE;
         } else {
@@ -582,12 +855,16 @@ static uint32_t data_read(struct ide *ide, struct ide_channel *ch, unsigned size
 
 static void data_write(struct ide *ide, struct ide_channel *ch, uint32_t v, unsigned size)
 {
-    if (ch->xfer != IDE_XFER_PIO_OUT || !(ch->status & ATA_SR_DRQ))
+    if ((ch->xfer != IDE_XFER_PIO_OUT && ch->xfer != IDE_XFER_PACKET) || !(ch->status & ATA_SR_DRQ))
         return;
     unsigned n = size == 4 ? 4 : 2;
     for (unsigned i = 0; i < n && ch->buf_pos < ch->buf_len; i++)
         ch->buf[ch->buf_pos++] = (uint8_t)(v >> (8 * i));
-    if (ch->buf_pos >= ch->buf_len)
+    if (ch->buf_pos < ch->buf_len)
+        return;
+    if (ch->xfer == IDE_XFER_PACKET)
+        atapi_packet(ide, ch);
+    else
         pio_out_done(ide, ch);
 }
 
@@ -602,7 +879,7 @@ static uint32_t ide_read(void *opaque, uint16_t port, unsigned size)
     }
     if (!ch || !present(ch))
         return size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1; /* nothing on the cable: it floats */
-    bool dev_there = cur(ch)->bd != NULL;
+    bool dev_there = cur(ch)->present;
     bool hob = ch->dctl & ATA_DC_HOB;
     if (ctl) /* alternate status: no side effects */
         return dev_there ? ch->status : 0;
@@ -633,8 +910,11 @@ static uint32_t ide_read(void *opaque, uint16_t port, unsigned size)
 static void soft_reset(struct ide_channel *ch)
 {
     for (int u = 0; u < 2; u++)
-        if (ch->dev[u].bd)
+        if (ch->dev[u].present) {
             device_reset(&ch->dev[u]);
+            if (ch->dev[u].atapi)
+                atapi_reset(&ch->dev[u].cd);
+        }
     ch->select = 0xA0;
     signature(ch);
     ch->irq_pending = false;
@@ -734,6 +1014,8 @@ static void bm_write(void *opaque, uint16_t port, uint32_t val, unsigned size)
                 ch->bm_status |= BM_ST_ACTIVE;
                 if (ch->xfer == IDE_XFER_DMA_IN || ch->xfer == IDE_XFER_DMA_OUT)
                     dma_run(ide, ch);
+                else if (ch->xfer == IDE_XFER_ATAPI_DMA)
+                    atapi_dma_run(ide, ch);
             } else if (was && !(b & BM_CMD_START)) {
                 ch->bm_status &= (uint8_t)~BM_ST_ACTIVE;
             }
@@ -800,6 +1082,7 @@ int ide_attach_disk(struct ide *ide, unsigned c, unsigned unit, struct blockdev 
         return -EINVAL;
     struct ide_device *d = &ide->ch[c].dev[unit];
     memset(d, 0, sizeof(*d));
+    d->present = true;
     d->bd = bd;
     d->sectors = bd->size / IDE_SECTOR;
     /* The usual translation: 16 heads, 63 sectors, up to 16383 cylinders. */
@@ -810,6 +1093,23 @@ int ide_attach_disk(struct ide *ide, unsigned c, unsigned unit, struct blockdev 
     snprintf(d->model, sizeof(d->model), "POPEK HARDDISK");
     snprintf(d->serial, sizeof(d->serial), "PK%02u%02u%012llu", c, unit,
              (unsigned long long)(d->sectors % 1000000000000ull));
+    device_reset(d);
+    soft_reset(&ide->ch[c]);
+    return 0;
+}
+
+int ide_attach_cdrom(struct ide *ide, unsigned c, unsigned unit, struct blockdev *bd)
+{
+    if (c >= IDE_CHANNELS || unit > 1)
+        return -EINVAL;
+    struct ide_device *d = &ide->ch[c].dev[unit];
+    memset(d, 0, sizeof(*d));
+    d->present = true;
+    d->atapi = true;
+    d->bd = bd;
+    snprintf(d->model, sizeof(d->model), "POPEK CD-ROM");
+    snprintf(d->serial, sizeof(d->serial), "PKCD%02u%02u", c, unit);
+    atapi_set_medium(&d->cd, bd != NULL, bd ? (uint32_t)(bd->size / ATAPI_BLOCK) : 0);
     device_reset(d);
     soft_reset(&ide->ch[c]);
     return 0;

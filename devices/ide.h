@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "devices/atapi.h"
 #include "devices/irq.h"
 #include "devices/pci.h"
 
@@ -48,10 +49,22 @@ struct blockdev;
 #define ATA_DC_SRST 0x04
 #define ATA_DC_HOB 0x80
 
-enum ide_xfer { IDE_XFER_NONE, IDE_XFER_PIO_IN, IDE_XFER_PIO_OUT, IDE_XFER_DMA_IN, IDE_XFER_DMA_OUT };
+enum ide_xfer {
+    IDE_XFER_NONE,
+    IDE_XFER_PIO_IN,
+    IDE_XFER_PIO_OUT,
+    IDE_XFER_DMA_IN,
+    IDE_XFER_DMA_OUT,
+    IDE_XFER_PACKET,    /* ATAPI: the host writes the 12-byte packet */
+    IDE_XFER_ATAPI_IN,  /* ATAPI: PIO data to the host */
+    IDE_XFER_ATAPI_DMA, /* ATAPI: data to the host by bus-master DMA */
+};
 
 struct ide_device {
-    struct blockdev *bd; /* NULL: no device */
+    bool present;
+    bool atapi;          /* a CD-ROM drive (bd NULL: no disc) */
+    struct atapi_state cd;
+    struct blockdev *bd; /* the disk, or the CD's disc */
     uint64_t sectors;
     uint16_t cyls, heads, spt;         /* default translation (IDENTIFY words 1, 3, 6) */
     uint16_t cur_heads, cur_spt;       /* INITIALIZE DEVICE PARAMETERS */
@@ -79,6 +92,17 @@ struct ide_channel {
     uint32_t block;     /* sectors in the current DRQ block */
     uint8_t buf[IDE_BUF_SIZE + 4];
     uint32_t buf_pos, buf_len;
+    /* ATAPI: the packet, and the data phase's source (a reply, or blocks
+     * of the disc read through sect[]). */
+    uint8_t packet[12];
+    struct atapi_request req;
+    bool ap_dma, ap_from_disc;
+    uint16_t ap_limit;    /* the host's byte count limit per DRQ block */
+    uint64_t ap_left;     /* bytes still to deliver */
+    uint32_t ap_pos;      /* into req.reply */
+    uint32_t ap_lba, ap_sect_pos; /* next block to read; position in sect (ATAPI_BLOCK: empty) */
+    uint32_t ap_block_len; /* bytes in the current PIO DRQ block */
+    uint8_t sect[ATAPI_BLOCK];
     /* Bus-master DMA (BAR4 + 8 * channel). */
     uint8_t bm_cmd, bm_status;
     uint32_t bm_prd;
@@ -101,5 +125,7 @@ void ide_reset(struct ide *ide);
 /* Attaches an ATA disk as channel ch, device unit (0 master, 1 slave).
  * Returns 0 or -EINVAL. */
 int ide_attach_disk(struct ide *ide, unsigned ch, unsigned unit, struct blockdev *bd);
+/* Attaches an ATAPI CD-ROM drive; bd is its disc (NULL: empty). */
+int ide_attach_cdrom(struct ide *ide, unsigned ch, unsigned unit, struct blockdev *bd);
 
 #endif

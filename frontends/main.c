@@ -386,6 +386,11 @@ static int attach_disks(struct frontend *fe)
         }
         if (blockdev_open(&fe->disks[i], d->file, (enum blockdev_format)d->format, d->read_only) < 0)
             return -1;
+        if (d->cdrom) {
+            if (pc_attach_ide_cdrom(&fe->machine, i, &fe->disks[i]) < 0)
+                return -1;
+            continue;
+        }
         if (fe->disks[i].size < IDE_SECTOR) {
             fprintf(stderr, "popek: disk image %s is smaller than one sector\n", d->file);
             return -1;

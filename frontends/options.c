@@ -36,6 +36,7 @@ enum {
     OPT_HDD,
     OPT_DRIVE,
     OPT_SNAPSHOT,
+    OPT_CDROM,
 };
 
 static const struct option long_options[] = {
@@ -66,6 +67,7 @@ static const struct option long_options[] = {
     {"hdd", required_argument, NULL, OPT_HDD},
     {"drive", required_argument, NULL, OPT_DRIVE},
     {"snapshot", no_argument, NULL, OPT_SNAPSHOT},
+    {"cdrom", required_argument, NULL, OPT_CDROM},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -84,7 +86,7 @@ static const struct {
     { "version", "--version" }, { "memory", "--memory" },
     { "debugcon", "--debugcon" }, { "boot", "--boot" }, { "vga", "--vga" }, { "option-rom", "--option-rom" },
     { "display", "--display" }, { "hda", "--hda" }, { "hdb", "--hdb" }, { "hdc", "--hdc" }, { "hdd", "--hdd" },
-    { "drive", "--drive" }, { "snapshot", "--snapshot" },
+    { "drive", "--drive" }, { "snapshot", "--snapshot" }, { "cdrom", "--cdrom" },
     /* Popek's own long options, written with one dash */
     { "trace", "--trace" }, { "stats", "--stats" }, { "slice", "--slice" }, { "fpu", "--fpu" },
     { "rtc-base", "--rtc-base" }, { "log", "--log" }, { "log-file", "--log-file" },
@@ -93,7 +95,7 @@ static const struct {
 /* QEMU options Popek does not have (yet): refused by name rather than
  * misread as a cluster of short options (-hda is not -h -d a). */
 static const char *const qemu_unsupported[] = {
-    "fda", "fdb", "cdrom", "blockdev", "pflash",
+    "fda", "fdb", "blockdev", "pflash",
     "monitor", "qmp", "mon", "chardev", "gdb", "s", "S", "sdl", "curses", "vnc", "spice",
     "device", "netdev", "net", "nic", "usb", "usbdevice", "smp", "numa", "enable-kvm", "accel", "machine", "M",
     "no-reboot", "no-shutdown", "rtc", "icount", "audiodev", "soundhw", "global", "name", "uuid", "k", "L",
@@ -233,7 +235,10 @@ void options_usage(FILE *f, const char *prog)
             "  --hda FILE, --hdb FILE, --hdc FILE, --hdd FILE\n"
             "                     a hard disk image (raw or qcow2, probed) as IDE\n"
             "                     primary master/slave, secondary master/slave\n"
-            "  --drive file=F[,if=ide][,index=0-3][,format=raw|qcow2][,readonly=on]\n"
+            "  --cdrom FILE       an ISO 9660 image in an ATAPI CD-ROM drive (secondary\n"
+            "                     master), read-only; SeaBIOS boots El Torito discs\n"
+            "  --drive file=F[,if=ide][,index=0-3][,media=disk|cdrom][,format=raw|qcow2]\n"
+            "          [,readonly=on]\n"
             "          [,snapshot=on]\n"
             "                     the same, as QEMU spells it\n"
             "  --snapshot         writes to every disk go to a temporary overlay,\n"
@@ -340,7 +345,7 @@ static int parse_drive(struct options *o, const char *arg, FILE *err)
         return -1;
     }
     strcpy(buf, arg);
-    struct drive_opt d = { NULL, 0, false, false };
+    struct drive_opt d = { NULL, 0, false, false, false };
     int index = -1;
     const char *file = NULL;
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
@@ -367,10 +372,11 @@ static int parse_drive(struct options *o, const char *arg, FILE *err)
             }
             index = (int)n;
         } else if (!strcmp(tok, "media")) {
-            if (strcmp(v, "disk")) {
-                fprintf(err, "popek: --drive media=%s: only media=disk so far\n", v);
+            if (strcmp(v, "disk") && strcmp(v, "cdrom")) {
+                fprintf(err, "popek: --drive media wants disk or cdrom, not '%s'\n", v);
                 return -1;
             }
+            d.cdrom = !strcmp(v, "cdrom");
         } else if (!strcmp(tok, "format")) {
             if (!strcmp(v, "raw"))
                 d.format = 1;
@@ -398,6 +404,8 @@ static int parse_drive(struct options *o, const char *arg, FILE *err)
         fprintf(err, "popek: --drive needs file=PATH\n");
         return -1;
     }
+    if (d.cdrom)
+        d.read_only = true; /* a CD is read-only media */
     if (index < 0)
         for (index = 0; index < 4 && o->ide[index].file; index++)
             ;
@@ -615,9 +623,17 @@ enum opt_result options_parse(struct options *o, int argc, char **qargv, FILE *o
                 fprintf(err, "popek: IDE drive %u is given twice\n", i);
                 goto done;
             }
-            o->ide[i] = (struct drive_opt){ optarg, 0, false, false };
+            o->ide[i] = (struct drive_opt){ optarg, 0, false, false, false };
             break;
         }
+        case OPT_CDROM:
+            /* QEMU's place for -cdrom: the secondary master. */
+            if (o->ide[2].file) {
+                fprintf(err, "popek: --cdrom: IDE drive 2 (secondary master) is taken\n");
+                goto done;
+            }
+            o->ide[2] = (struct drive_opt){ optarg, 1, true, false, true };
+            break;
         case OPT_DRIVE:
             if (parse_drive(o, optarg, err) < 0)
                 goto done;

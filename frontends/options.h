@@ -65,6 +65,7 @@ struct options {
         const char *file;  /* NULL: no drive here */
         int format;        /* enum blockdev_format */
         bool read_only, snapshot;
+        bool cdrom;        /* media=cdrom (--cdrom): an ATAPI drive, read-only */
     } ide[4];              /* --hda..--hdd, --drive if=ide,index=N */
     bool snapshot;         /* --snapshot: every drive as snapshot=on */
     char drive_buf[4][512];

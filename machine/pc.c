@@ -242,6 +242,11 @@ int pc_attach_ide_disk(struct machine *m, unsigned index, struct blockdev *bd)
     return ide_attach_disk(&m->pc.ide, index / 2, index % 2, bd);
 }
 
+int pc_attach_ide_cdrom(struct machine *m, unsigned index, struct blockdev *bd)
+{
+    return ide_attach_cdrom(&m->pc.ide, index / 2, index % 2, bd);
+}
+
 /* The ACPI tables of this board: the same for firmware and direct boots. */
 static void pc_acpi_config(struct machine *m, struct acpi_config *acfg)
 {

@@ -90,6 +90,8 @@ void pc_free(struct machine *m);
  * unit index % 2 (hda..hdd = 0..3).  Returns 0 or -errno. */
 struct blockdev;
 int pc_attach_ide_disk(struct machine *m, unsigned index, struct blockdev *bd);
+/* The same for an ATAPI CD-ROM drive; bd NULL: no disc in it. */
+int pc_attach_ide_cdrom(struct machine *m, unsigned index, struct blockdev *bd);
 /* Firmware is mapped: from now on the i440FX's PAM registers steer
  * C0000-FFFFF between the ROM now there and shadow RAM (with less than
  * 1 MiB of RAM there is nothing to shadow).  Applies the current PAM

@@ -29,6 +29,10 @@ imagemagick
 x11-apps
 tmux
 libx11-dev
+qemu-utils
+mtools
+xorriso
+grub-rescue-pc
 "
 
 die() {
