@@ -29,6 +29,7 @@ void acpi_config_default(struct acpi_config *cfg)
     cfg->lapic_addr = 0xFEE00000u;
     cfg->ioapic_addr = 0xFEC00000u;
     cfg->ioapic_id = 1;
+    cfg->pci_mem_base = 0x80000000u;
 }
 
 
@@ -214,6 +215,72 @@ static void aml_isa_device(struct aml *a, const char *name, const char *hid, int
     aml_close(a, dev);
 }
 
+static unsigned res_word(uint8_t *r, uint8_t type, uint8_t tflags, uint16_t min, uint16_t max)
+{
+    /* Word Address Space Descriptor (6.4.3.5.3): 3 + 13 bytes. */
+    uint8_t *p = r;
+    *p++ = 0x88;
+    *p++ = 13;
+    *p++ = 0;
+    *p++ = type;   /* 1 I/O, 2 bus numbers */
+    *p++ = 0x0C;   /* minimum and maximum fixed, positive decode, producer */
+    *p++ = tflags;
+    uint16_t v[5] = { 0, min, max, 0, (uint16_t)(max - min + 1) }; /* granularity, min, max, offset, length */
+    for (int i = 0; i < 5; i++) {
+        *p++ = (uint8_t)v[i];
+        *p++ = (uint8_t)(v[i] >> 8);
+    }
+    return (unsigned)(p - r);
+}
+
+static unsigned res_dword_mem(uint8_t *r, uint32_t min, uint32_t max)
+{
+    /* DWord Address Space Descriptor (6.4.3.5.2), memory, cacheable and
+     * read-write: 3 + 23 bytes. */
+    uint8_t *p = r;
+    *p++ = 0x87;
+    *p++ = 23;
+    *p++ = 0;
+    *p++ = 0;      /* memory */
+    *p++ = 0x0C;
+    *p++ = 0x03;
+    uint32_t v[5] = { 0, min, max, 0, max - min + 1 };
+    for (int i = 0; i < 5; i++) {
+        put32(p, v[i]);
+        p += 4;
+    }
+    return (unsigned)(p - r);
+}
+
+/* PCI0's _CRS: what the root bridge decodes, so that an OS assigning BARs
+ * itself (a kernel booted directly) finds room and accepts the legacy IDE
+ * ports: bus numbers 0-255, the configuration ports, I/O below and above
+ * them, the VGA window and the PCI hole below the I/O APIC. */
+static void aml_pci0_crs(struct aml *a, const struct acpi_config *cfg)
+{
+    uint8_t res[128];
+    unsigned n = 0;
+    n += res_word(res + n, 2, 0, 0x00, 0xFF);
+    static const uint8_t cf8[] = { 0x47, 0x01, 0xF8, 0x0C, 0xF8, 0x0C, 0x01, 0x08 };
+    memcpy(res + n, cf8, sizeof(cf8));
+    n += sizeof(cf8);
+    n += res_word(res + n, 1, 0x03, 0x0000, 0x0CF7);
+    n += res_word(res + n, 1, 0x03, 0x0D00, 0xFFFF);
+    n += res_dword_mem(res + n, 0x000A0000u, 0x000BFFFFu);
+    uint32_t base = cfg->pci_mem_base < 0xFEC00000u ? cfg->pci_mem_base : 0xFE000000u;
+    n += res_dword_mem(res + n, base, 0xFEBFFFFFu);
+    res[n++] = 0x79;
+    res[n++] = 0x00;
+    aml_byte(a, 0x08); /* NameOp */
+    aml_nameseg(a, "_CRS");
+    aml_byte(a, 0x11); /* BufferOp */
+    size_t buf = aml_open(a);
+    aml_int(a, n);
+    for (unsigned i = 0; i < n; i++)
+        aml_byte(a, res[i]);
+    aml_close(a, buf);
+}
+
 /* The DSDT's definition block body:
  *
  *   Name (\_S5, Package (4) { S5, S5, 0, 0 })    SLP_TYPa, SLP_TYPb, reserved
@@ -285,6 +352,7 @@ static void dsdt_body(struct aml *a, const struct acpi_config *cfg)
     for (int k = 0; k < 4; k++)
         aml_byte(a, (uint8_t)(hid >> (8 * k)));
     aml_name_int(a, "_UID", 0); /* no _ADR: a device has a _HID or an _ADR, not both */
+    aml_pci0_crs(a, cfg);
     static const struct isa_io kbd[] = { { 0x60, 1 }, { 0x64, 1 } };
     static const struct isa_io com1[] = { { 0x3F8, 8 } }, com2[] = { { 0x2F8, 8 } };
     static const struct isa_io rtc[] = { { 0x70, 2 } };

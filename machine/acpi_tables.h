@@ -28,6 +28,7 @@ struct acpi_config {
     uint32_t ioapic_addr; /* 0xFEC00000 */
     uint8_t ioapic_id;    /* must differ from every local APIC ID */
     bool no_apic;         /* a machine without APICs: no MADT, PIC interrupt model */
+    uint32_t pci_mem_base; /* the PCI memory window PCI0's _CRS gives: [base, 0xFEC00000) */
 };
 
 /* The PC's values: PM block at ACPI_PM_DEFAULT_BASE, SCI 9, 24-bit timer,

@@ -255,6 +255,10 @@ static void pc_acpi_config(struct machine *m, struct acpi_config *acfg)
     acfg->sci_irq = PC_SCI_IRQ;
     /* Only the p6 board has APICs: describe none elsewhere. */
     acfg->no_apic = !m->pc.has_apic;
+    /* The PCI hole starts above RAM, on a 256 MiB boundary as SeaBIOS
+     * places BARs (at 2 GiB for small machines). */
+    uint32_t top = (m->bus.ram_size + 0x0FFFFFFFu) & ~0x0FFFFFFFu;
+    acfg->pci_mem_base = top > 0x80000000u ? top : 0x80000000u;
 }
 
 int pc_firmware_config(struct machine *m, const struct firmware_settings *s)
@@ -286,6 +290,10 @@ uint32_t pc_firmware_tables(struct machine *m)
      * floating pointer go in the BIOS area where kernels search for them. */
     uint32_t base = (m->bus.ram_size - 0x10000) & ~0xFFFu;
     piix_pm_enable(&pc->piix, PC_PM_BASE);
+    /* Firmware turns on the IDE channels' decode (IDETIM bit 15); ata_piix
+     * leaves a channel whose bit is clear alone. */
+    pci_config_write(&pc->pci, 0, IDE_DEVFN, 0x40, 0x8000, 2);
+    pci_config_write(&pc->pci, 0, IDE_DEVFN, 0x42, 0x8000, 2);
     struct acpi_config acfg;
     pc_acpi_config(m, &acfg);
     if (acpi_build_tables(&m->bus, 0xF0000, base, &acfg) < 0)

@@ -8,7 +8,12 @@ set -eu
 cache=${1:-build/linux}
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
-if [ -f "$cache/vmlinuz" ] && [ -f "$cache/busybox" ]; then
+# The modules the disk test loads (ATA, SCSI disk and CD-ROM), in load order.
+MODULES="kernel/drivers/scsi/scsi_common.ko kernel/drivers/scsi/scsi_mod.ko kernel/drivers/ata/libata.ko
+kernel/drivers/ata/ata_piix.ko kernel/crypto/crct10dif_common.ko kernel/crypto/crct10dif_generic.ko
+kernel/lib/crc-t10dif.ko kernel/lib/crc64.ko kernel/crypto/crc64_rocksoft_generic.ko kernel/lib/crc64-rocksoft.ko
+kernel/block/t10-pi.ko kernel/drivers/scsi/sd_mod.ko kernel/drivers/cdrom/cdrom.ko kernel/drivers/scsi/sr_mod.ko"
+if [ -f "$cache/vmlinuz" ] && [ -f "$cache/busybox" ] && [ -f "$cache/modules/order" ]; then
     exit 0
 fi
 SUDO=""
@@ -33,5 +38,12 @@ dpkg -x "$tmp"/linux-image-*.deb "$tmp/k"
 dpkg -x "$tmp"/busybox-static_*.deb "$tmp/b"
 cp "$tmp"/k/boot/vmlinuz-* "$cache/vmlinuz"
 cp "$tmp/b/bin/busybox" "$cache/busybox"
+rm -rf "$cache/modules"
+mkdir -p "$cache/modules"
+: > "$cache/modules/order"
+for m in $MODULES; do
+    cp "$tmp"/k/lib/modules/*/"$m" "$cache/modules/"
+    basename "$m" >> "$cache/modules/order"
+done
 echo "$pkg" > "$cache/kernel-package"
 echo "fetch: $pkg and busybox-static:i386 in $cache"

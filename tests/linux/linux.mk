@@ -18,7 +18,7 @@ LINUX_APPEND := console=ttyS0,115200 quiet panic=-1
 LINUX_APPEND_RUN ?= console=ttyS0,115200 cryptomgr.notests panic=-1
 LINUX_TIMEOUT ?= 900
 
-$(LINUX_DIR)/vmlinuz $(LINUX_DIR)/busybox:
+$(LINUX_DIR)/vmlinuz $(LINUX_DIR)/busybox $(LINUX_DIR)/modules/order:
 	@sh tests/linux/fetch.sh $(LINUX_DIR)
 
 # A file with known contents for the in-guest md5sum check (deterministic).
@@ -39,7 +39,16 @@ $(LINUX_DIR)/initrd-shell.gz: tests/linux/inittab tests/linux/rcS tests/linux/pr
 	python3 tests/linux/mkinitramfs.py $(LINUX_DIR)/busybox busybox $@ \
 		etc/inittab=tests/linux/inittab etc/rcS=tests/linux/rcS etc/profile=tests/linux/profile
 
-.PHONY: linux-check run-demo bench-linux-boot
+$(LINUX_DIR)/initrd-disk.gz: tests/linux/init-disk tests/linux/mkinitramfs.py $(LINUX_DIR)/busybox \
+		$(LINUX_DIR)/modules/order
+	python3 tests/linux/mkinitramfs.py $(LINUX_DIR)/busybox tests/linux/init-disk $@ \
+		modules/order=$(LINUX_DIR)/modules/order \
+		$$(for m in $$(cat $(LINUX_DIR)/modules/order); do printf ' modules/%s=%s' $$m $(LINUX_DIR)/modules/$$m; done)
+
+.PHONY: linux-check run-demo bench-linux-boot linux-disk-check
+CHECKS += linux-disk-check
+linux-disk-check: popek $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/initrd-disk.gz
+	python3 tests/linux/diskcheck.py ./popek $(LINUX_DIR) $(LINUX_TIMEOUT)
 CHECKS += linux-check
 linux-check: popek $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/initrd-check.gz
 	@sh tests/linux/check.sh ./popek $(LINUX_DIR) "$(LINUX_MEM)" "$(LINUX_APPEND)" $(LINUX_TIMEOUT)

@@ -64,7 +64,18 @@ def main(argv):
     else:
         with open(init, "rb") as f:
             c.file("init", f.read(), 0o755)
+    made = {"bin", "sbin", "dev", "proc", "sys", "tmp", "etc", "data", "root"}
+
+    def parents(name):
+        parts = name.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            d = "/".join(parts[:i])
+            if d not in made:
+                c.dir(d)
+                made.add(d)
+
     for extra in argv[4:]:
+        parents(extra.split("->", 1)[0].split("=", 1)[0])
         if "->" in extra:
             name, target = extra.split("->", 1)
             c.symlink(name, target)
