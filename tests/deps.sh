@@ -29,6 +29,7 @@ imagemagick
 x11-apps
 tmux
 libx11-dev
+qemu-utils
 "
 
 die() {
