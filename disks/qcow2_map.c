@@ -136,8 +136,10 @@ static int l2_load(struct qcow2 *q, uint64_t off, struct qcow2_slot **out)
  * all unallocated), dirty: it reaches the file at the next metadata flush. */
 static int l2_new(struct qcow2 *q, uint64_t off, const uint8_t *src)
 {
-    struct qcow2_slot *s = slot_victim(q->l2c, q->l2_slots);
-    if (s->dirty) {
+    struct qcow2_slot *s = slot_find(q->l2c, q->l2_slots, off); /* a stale copy of a freed cluster */
+    if (!s)
+        s = slot_victim(q->l2c, q->l2_slots);
+    if (s->dirty && s->off != off) {
         int rc = qcow2_meta_flush(q);
         if (rc < 0)
             return rc;
@@ -645,6 +647,18 @@ static int l2_writable(struct qcow2 *q, uint64_t l1i, uint64_t *off)
     return defer_free(q, old, q->cs);
 }
 
+/* Whether a data cluster at off would overlap the header, the L1 table or
+ * the refcount table (a corrupt L2 entry): such a cluster is never written. */
+static bool overlaps_meta(const struct qcow2 *q, uint64_t off)
+{
+    uint64_t end = off + q->cs;
+    if (off < q->cs)
+        return true;
+    if (q->l1_size && off < q->l1_off + 8ULL * q->l1_size && q->l1_off < end)
+        return true;
+    return off < q->rt_off + (uint64_t)q->rt_clusters * q->cs && q->rt_off < end;
+}
+
 /* Writes [off, off + len) inside one guest cluster. */
 static int write_part(struct qcow2 *q, uint64_t off, const uint8_t *buf, size_t len)
 {
@@ -656,6 +670,8 @@ static int write_part(struct qcow2 *q, uint64_t off, const uint8_t *buf, size_t 
     if (!compressed && (rc = std_offset(q, e, &host)) < 0)
         return rc;
     bool reuse = false; /* the entry's cluster is ours alone: write in place */
+    if (host && overlaps_meta(q, host))
+        return -EIO;
     if (host) {
         if (e & QCOW2_COPIED) {
             reuse = true;

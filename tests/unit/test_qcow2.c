@@ -744,10 +744,18 @@ Test(qcow2, truncated_and_corrupt_tables_fail_with_eio)
     free(img);
     patch("bad.qcow2", l2 + 8, 0x10000ULL | 0x100ULL, 8);
     struct blockdev b;
-    uint8_t buf[512];
+    uint8_t buf[512] = { 0 };
     cr_assert(eq(int, blockdev_open(&b, P("bad.qcow2"), BLOCKDEV_QCOW2, true), 0));
     cr_assert(eq(int, blockdev_read(&b, 65536, buf, 512), -EIO));
     blockdev_close(&b);
+    /* An L2 entry that points at the L1 table: never written over. */
+    patch("bad.qcow2", l2 + 16, l1 | (1ULL << 63), 8);
+    cr_assert(eq(int, blockdev_open(&b, P("bad.qcow2"), BLOCKDEV_QCOW2, false), 0));
+    cr_assert(eq(int, blockdev_write(&b, 2 * 65536, buf, 512), -EIO));
+    blockdev_close(&b);
+    img = load(P("bad.qcow2"), &len);
+    cr_assert(eq(u64, be(img + l1, 8) & 0x00fffffffffffe00ULL, l2), "the L1 table was overwritten");
+    free(img);
     patch("bad.qcow2", l1, 1ULL << 45, 8);
     cr_assert(eq(int, blockdev_open(&b, P("bad.qcow2"), BLOCKDEV_QCOW2, false), 0));
     cr_assert(eq(int, blockdev_read(&b, 0, buf, 512), -EIO));
