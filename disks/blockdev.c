@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void blockdev_close(struct blockdev *b)
@@ -38,6 +39,12 @@ static int lock_image(int fd, bool write)
 
 int blockdev_open(struct blockdev *b, const char *path, enum blockdev_format format, bool read_only)
 {
+    return blockdev_open_chain(b, path, format, read_only, NULL);
+}
+
+int blockdev_open_chain(struct blockdev *b, const char *path, enum blockdev_format format, bool read_only,
+                        const struct blockdev_chain *parent)
+{
     memset(b, 0, sizeof(*b));
     snprintf(b->name, sizeof(b->name), "%s", path);
     int fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
@@ -45,6 +52,29 @@ int blockdev_open(struct blockdev *b, const char *path, enum blockdev_format for
         int err = errno;
         fprintf(stderr, "popek: cannot open disk image %s: %s\n", path, strerror(err));
         return -err;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int err = errno;
+        fprintf(stderr, "popek: cannot open disk image %s: %s\n", path, strerror(err));
+        close(fd);
+        return -err;
+    }
+    /* Before the lock: in a loop the image is already locked by us. */
+    struct blockdev_chain node = { parent, st.st_dev, st.st_ino, parent ? parent->depth + 1 : 0 };
+    for (const struct blockdev_chain *p = parent; p; p = p->parent) {
+        if (p->dev == st.st_dev && p->ino == st.st_ino) {
+            fprintf(stderr, "popek: disk image %s: backing file loop (the file is already in the chain)\n",
+                    path);
+            close(fd);
+            return -ELOOP;
+        }
+    }
+    if (node.depth > BLOCKDEV_MAX_CHAIN) {
+        fprintf(stderr, "popek: disk image %s: chain of backing files deeper than %d\n", path,
+                BLOCKDEV_MAX_CHAIN);
+        close(fd);
+        return -ELOOP;
     }
     int rc = lock_image(fd, !read_only);
     if (rc < 0) {
@@ -60,13 +90,15 @@ int blockdev_open(struct blockdev *b, const char *path, enum blockdev_format for
             format = BLOCKDEV_QCOW2;
         } else {
             format = BLOCKDEV_RAW;
-            fprintf(stderr,
-                    "popek: warning: image %s: format not given, probed as raw; writes to block 0 are allowed "
-                    "(say format=raw to silence this)\n",
-                    path);
+            if (!parent)
+                fprintf(stderr,
+                        "popek: warning: image %s: format not given, probed as raw; writes to block 0 are "
+                        "allowed (say format=raw to silence this)\n",
+                        path);
         }
     }
-    rc = format == BLOCKDEV_QCOW2 ? qcow2_open_fd(b, fd, path, read_only) : raw_open_fd(b, fd, read_only);
+    rc = format == BLOCKDEV_QCOW2 ? qcow2_open_chain(b, fd, path, read_only, &node)
+                                  : raw_open_fd(b, fd, read_only);
     if (rc < 0) {
         if (format != BLOCKDEV_QCOW2)
             fprintf(stderr, "popek: cannot use disk image %s: %s\n", path, strerror(-rc));

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct blockdev;
 
@@ -65,9 +66,46 @@ enum blockdev_format { BLOCKDEV_PROBE, BLOCKDEV_RAW, BLOCKDEV_QCOW2 };
  * an OFD lock so that two emulators cannot write one image.  Returns 0 or
  * -errno after a message on stderr. */
 int blockdev_open(struct blockdev *b, const char *path, enum blockdev_format format, bool read_only);
-/* The raw format on an open file descriptor (taken over). */
+/* The raw format on an open file descriptor (taken over on success; on
+ * failure the caller still owns fd and closes it). */
 int raw_open_fd(struct blockdev *b, int fd, bool read_only);
-/* qcow2 (disks/qcow2.c) on an open file descriptor (taken over). */
+/* qcow2 (disks/qcow2.c, docs/disks.md) on an open file descriptor: the
+ * same ownership rule as raw_open_fd.  path names the image in messages
+ * and is where a relative backing file name is resolved from.  Backing
+ * files are opened read-only through blockdev_open_chain. */
 int qcow2_open_fd(struct blockdev *b, int fd, const char *path, bool read_only);
+
+/* The images being opened, from a backing file up to the image the user
+ * named: a backing file that is already in the chain (a loop) or a chain
+ * deeper than BLOCKDEV_MAX_CHAIN is refused with -ELOOP.  Only disks/
+ * uses this. */
+#define BLOCKDEV_MAX_CHAIN 32
+struct blockdev_chain {
+    const struct blockdev_chain *parent; /* the image whose backing file this is */
+    dev_t dev;
+    ino_t ino;
+    unsigned depth; /* 0: the image the user named */
+};
+/* blockdev_open for an image of a chain (parent NULL: the top one).  A
+ * probed raw backing file gets no warning: it is read-only. */
+int blockdev_open_chain(struct blockdev *b, const char *path, enum blockdev_format format, bool read_only,
+                        const struct blockdev_chain *parent);
+/* qcow2_open_fd with the chain that node ends (node: this image's file). */
+int qcow2_open_chain(struct blockdev *b, int fd, const char *path, bool read_only,
+                     const struct blockdev_chain *node);
+
+/* --snapshot: makes b a writable overlay over base.  Reads of what was not
+ * written go to base; writes go to a temporary qcow2 image in $TMPDIR (or
+ * /tmp), unlinked as soon as it is created, so that they vanish when b is
+ * closed (or the process dies).  base is taken over: *base is moved into
+ * the overlay (base->ops becomes NULL) and closed with b.  base itself is
+ * never written, so it may be read-only.  Returns 0 or -errno after a
+ * message; on failure base is left as it was. */
+int blockdev_open_snapshot(struct blockdev *b, struct blockdev *base);
+
+/* Writes an empty qcow2 image (version 3, 16-bit refcounts, no backing
+ * file) of size bytes with clusters of 1 << cluster_bits bytes (9..21) to
+ * the empty file fd.  Returns 0 or -errno. */
+int qcow2_format_fd(int fd, uint64_t size, unsigned cluster_bits);
 
 #endif
