@@ -278,6 +278,12 @@ static int teardown(struct frontend *fe)
 {
     int rc = 0;
     terminal_close(&fe->term);
+    display_close(&fe->display);
+    /* Closing an image writes out what its format still holds (qcow2's
+     * cached tables): the guest's writes are not lost at exit. */
+    for (int i = 0; i < 4; i++)
+        if (fe->disks[i].ops)
+            blockdev_close(&fe->disks[i]);
     if (fe->serial_file) {
         if (fclose(fe->serial_file) != 0 && !fe->machine.pc.serial_cd[0].write_errno)
             fe->machine.pc.serial_cd[0].write_errno = errno ? errno : EIO;
@@ -380,12 +386,18 @@ static int attach_disks(struct frontend *fe)
         const struct drive_opt *d = &fe->opt.ide[i];
         if (!d->file)
             continue;
-        if (d->snapshot || fe->opt.snapshot) {
-            fprintf(stderr, "popek: snapshot=on is not available yet (%s)\n", d->file);
+        bool snapshot = (d->snapshot || fe->opt.snapshot) && !d->cdrom;
+        /* With a snapshot the image itself is only read. */
+        if (blockdev_open(&fe->disks[i], d->file, (enum blockdev_format)d->format, d->read_only || snapshot) < 0)
             return -1;
+        if (snapshot) {
+            struct blockdev overlay;
+            if (blockdev_open_snapshot(&overlay, &fe->disks[i]) < 0) {
+                fprintf(stderr, "popek: cannot make a snapshot overlay for %s\n", d->file);
+                return -1;
+            }
+            fe->disks[i] = overlay;
         }
-        if (blockdev_open(&fe->disks[i], d->file, (enum blockdev_format)d->format, d->read_only) < 0)
-            return -1;
         if (d->cdrom) {
             if (pc_attach_ide_cdrom(&fe->machine, i, &fe->disks[i]) < 0)
                 return -1;
