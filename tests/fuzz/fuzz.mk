@@ -25,3 +25,33 @@ fuzz-check: $(BUILD)/popek-san $(FUZZ_DIR)/prologue.bin
 		--prologue $(FUZZ_DIR)/prologue.bin --runs $(FUZZ_RUNS)
 
 -include $(FRONT_OBJ_SAN:.o=.d)
+
+# libFuzzer targets (clang): the qcow2 parser and the IDE/ATAPI command
+# streams.  Not in make check (they run for as long as they are told):
+#   make fuzz-qcow2 FUZZ_SECONDS=600     make fuzz-ide FUZZ_SECONDS=600
+FUZZ_CLANG   ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS   := -std=c11 -g -O1 -I. -D_DEFAULT_SOURCE -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=all
+FUZZ_QCOW2_SRC := tests/fuzz/fuzz_qcow2.c $(wildcard disks/*.c)
+FUZZ_IDE_SRC   := tests/fuzz/fuzz_ide.c devices/ide.c devices/atapi.c devices/pci.c mem/bus.c $(wildcard disks/*.c)
+
+$(BUILD)/fuzz/fuzz-qcow2: $(FUZZ_QCOW2_SRC)
+	@mkdir -p $(@D)
+	$(FUZZ_CLANG) $(FUZZ_FLAGS) -o $@ $(FUZZ_QCOW2_SRC) -lz
+
+$(BUILD)/fuzz/fuzz-ide: $(FUZZ_IDE_SRC)
+	@mkdir -p $(@D)
+	$(FUZZ_CLANG) $(FUZZ_FLAGS) -o $@ $(FUZZ_IDE_SRC) -lz
+
+.PHONY: fuzz-qcow2 fuzz-ide
+fuzz-qcow2: $(BUILD)/fuzz/fuzz-qcow2
+	@mkdir -p $(BUILD)/fuzz/corpus-qcow2
+	@test -n "$$(ls $(BUILD)/fuzz/corpus-qcow2)" || for c in 9 12 16; do \
+	    qemu-img create -q -f qcow2 -o cluster_size=$$((1 << c)) $(BUILD)/fuzz/corpus-qcow2/seed$$c 1M; done
+	$(BUILD)/fuzz/fuzz-qcow2 -max_total_time=$(FUZZ_SECONDS) -max_len=262144 -timeout=10 \
+	    $(BUILD)/fuzz/corpus-qcow2
+
+fuzz-ide: $(BUILD)/fuzz/fuzz-ide
+	@mkdir -p $(BUILD)/fuzz/corpus-ide
+	$(BUILD)/fuzz/fuzz-ide -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 $(BUILD)/fuzz/corpus-ide
