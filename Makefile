@@ -75,9 +75,10 @@ bench: deps
 .PHONY: bench-run
 bench-run: $(BENCHES)
 
+# make run GUEST=freedos: the FreeDOS floppy (tests/guests/guests.mk).
 run: deps
 	$(MAKE) all
-	$(MAKE) run-demo
+	$(MAKE) $(if $(GUEST),run-$(GUEST),run-demo)
 
 clean:
 	rm -rf $(BUILD) popek

@@ -5,6 +5,12 @@ the VGA text screen (make guests-check).
 - GRUB from grub-rescue-pc, its El Torito CD image on the ATAPI CD-ROM:
   the menu appears, 'c' opens the command line, and `ls` answers with the
   CD's devices (every byte GRUB read came through the PACKET protocol).
+- The FreeDOS floppy of ../shared/testdata/guests/freedos, with a program
+  this test adds with mtools (tests/guests/hello.asm), wrapped by xorriso
+  into an El Torito CD with floppy emulation (SeaBIOS serves the floppy
+  image as drive A: from the CD): it boots to A:\>, and the program typed
+  at the prompt prints its result.  (Booting the floppy image on the
+  floppy controller comes with the controller.)
 
 Each guest prints "skipped: <reason>" when its package is missing.  Prints
 each boot's guest and host time.  Exits 1 if a check failed."""
@@ -55,15 +61,44 @@ def grub_cd(popek, tmp):
           repr(text[-400:]))
 
 
+def freedos_cd(popek, hello, shared, tmp):
+    img = os.path.join(shared, "testdata", "guests", "freedos", "freedos.boot.disk.1.4MB.img")
+    for tool in ("mcopy", "xorriso"):
+        if subprocess.run(["sh", "-c", "command -v " + tool], stdout=subprocess.DEVNULL).returncode:
+            print("guests-check: freedos: skipped: %s is not installed" % tool)
+            return
+    if not os.path.exists(img):
+        print("guests-check: freedos: skipped: %s is missing" % img)
+        return
+    iso_dir = os.path.join(tmp, "iso")
+    os.makedirs(iso_dir, exist_ok=True)
+    fd = os.path.join(iso_dir, "fd.img")
+    with open(img, "rb") as src, open(fd, "wb") as dst:
+        dst.write(src.read())
+    subprocess.run(["mcopy", "-o", "-i", fd, hello, "::/HELLO.COM"], check=True)
+    iso = os.path.join(tmp, "freedos.iso")
+    subprocess.run(["xorriso", "-as", "mkisofs", "-quiet", "-b", "fd.img", "-o", iso, iso_dir], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    text, took = screen_run(popek, ["--cdrom", iso, "--boot", "order=d"],
+                            [("10s", "type HELLO"), ("11s", "sendkey ret")], "13s", tmp, "freedos")
+    check("A:\\>" in text, "freedos: boots to A:\\> (%.1f s host for 13 s of guest time)" % took, repr(text[-400:]))
+    check("POPEK DOS PROGRAM: 6*7=42" in text, "freedos: the added program runs and prints 6*7=42",
+          repr(text[-400:]))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--popek", required=True)
+    ap.add_argument("--hello", required=True, help="tests/guests/hello.asm, assembled")
+    ap.add_argument("--shared", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
+                                                     "shared"))
     a = ap.parse_args()
     if not os.path.exists("/usr/share/seabios/bios-256k.bin"):
         print("guests-check: skipped: SeaBIOS is missing")
         return 0
     tmp = tempfile.mkdtemp(prefix="popek-guests-")
     grub_cd(a.popek, tmp)
+    freedos_cd(a.popek, a.hello, a.shared, tmp)
     return 1 if failures else 0
 
 
