@@ -42,7 +42,7 @@ struct frontend {
     FILE *debugcon;       /* --debugcon file, when one was opened here */
     uint8_t *vga_rom;     /* the VGA BIOS file's bytes */
     struct display display; /* the screen (kind DISPLAY_NONE: none) */
-    struct blockdev disks[4]; /* IDE hda..hdd (ops NULL: none) */
+    struct blockdev disks[6]; /* IDE hda..hdd, then floppies A: and B: (ops NULL: none) */
 };
 
 /* SIGINT, SIGTERM, SIGHUP: the run ends at the next slice boundary and
@@ -281,7 +281,7 @@ static int teardown(struct frontend *fe)
     display_close(&fe->display);
     /* Closing an image writes out what its format still holds (qcow2's
      * cached tables): the guest's writes are not lost at exit. */
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 6; i++)
         if (fe->disks[i].ops)
             blockdev_close(&fe->disks[i]);
     if (fe->serial_file) {
@@ -408,6 +408,23 @@ static int attach_disks(struct frontend *fe)
             return -1;
         }
         if (pc_attach_ide_disk(&fe->machine, i, &fe->disks[i]) < 0)
+            return -1;
+    }
+    for (unsigned i = 0; i < 2; i++) {
+        const struct drive_opt *d = &fe->opt.fd[i];
+        struct blockdev *b = &fe->disks[4 + i];
+        if (!d->file)
+            continue;
+        bool snapshot = d->snapshot || fe->opt.snapshot;
+        if (blockdev_open(b, d->file, (enum blockdev_format)d->format, d->read_only || snapshot) < 0)
+            return -1;
+        if (snapshot) {
+            struct blockdev overlay;
+            if (blockdev_open_snapshot(&overlay, b) < 0)
+                return -1;
+            *b = overlay;
+        }
+        if (pc_attach_floppy(&fe->machine, i, b) < 0)
             return -1;
     }
     return 0;

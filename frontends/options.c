@@ -37,6 +37,8 @@ enum {
     OPT_DRIVE,
     OPT_SNAPSHOT,
     OPT_CDROM,
+    OPT_FDA,
+    OPT_FDB,
 };
 
 static const struct option long_options[] = {
@@ -68,6 +70,8 @@ static const struct option long_options[] = {
     {"drive", required_argument, NULL, OPT_DRIVE},
     {"snapshot", no_argument, NULL, OPT_SNAPSHOT},
     {"cdrom", required_argument, NULL, OPT_CDROM},
+    {"fda", required_argument, NULL, OPT_FDA},
+    {"fdb", required_argument, NULL, OPT_FDB},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -86,7 +90,7 @@ static const struct {
     { "version", "--version" }, { "memory", "--memory" },
     { "debugcon", "--debugcon" }, { "boot", "--boot" }, { "vga", "--vga" }, { "option-rom", "--option-rom" },
     { "display", "--display" }, { "hda", "--hda" }, { "hdb", "--hdb" }, { "hdc", "--hdc" }, { "hdd", "--hdd" },
-    { "drive", "--drive" }, { "snapshot", "--snapshot" }, { "cdrom", "--cdrom" },
+    { "drive", "--drive" }, { "snapshot", "--snapshot" }, { "cdrom", "--cdrom" }, { "fda", "--fda" }, { "fdb", "--fdb" },
     /* Popek's own long options, written with one dash */
     { "trace", "--trace" }, { "stats", "--stats" }, { "slice", "--slice" }, { "fpu", "--fpu" },
     { "rtc-base", "--rtc-base" }, { "log", "--log" }, { "log-file", "--log-file" },
@@ -95,7 +99,7 @@ static const struct {
 /* QEMU options Popek does not have (yet): refused by name rather than
  * misread as a cluster of short options (-hda is not -h -d a). */
 static const char *const qemu_unsupported[] = {
-    "fda", "fdb", "blockdev", "pflash",
+    "blockdev", "pflash",
     "monitor", "qmp", "mon", "chardev", "gdb", "s", "S", "sdl", "curses", "vnc", "spice",
     "device", "netdev", "net", "nic", "usb", "usbdevice", "smp", "numa", "enable-kvm", "accel", "machine", "M",
     "no-reboot", "no-shutdown", "rtc", "icount", "audiodev", "soundhw", "global", "name", "uuid", "k", "L",
@@ -235,9 +239,11 @@ void options_usage(FILE *f, const char *prog)
             "  --hda FILE, --hdb FILE, --hdc FILE, --hdd FILE\n"
             "                     a hard disk image (raw or qcow2, probed) as IDE\n"
             "                     primary master/slave, secondary master/slave\n"
+            "  --fda FILE, --fdb FILE\n"
+            "                     a floppy image (160K to 2.88M, raw) in drive A: or B:\n"
             "  --cdrom FILE       an ISO 9660 image in an ATAPI CD-ROM drive (secondary\n"
             "                     master), read-only; SeaBIOS boots El Torito discs\n"
-            "  --drive file=F[,if=ide][,index=0-3][,media=disk|cdrom][,format=raw|qcow2]\n"
+            "  --drive file=F[,if=ide|floppy][,index=0-3][,media=disk|cdrom][,format=raw|qcow2]\n"
             "          [,readonly=on]\n"
             "          [,snapshot=on]\n"
             "                     the same, as QEMU spells it\n"
@@ -347,6 +353,7 @@ static int parse_drive(struct options *o, const char *arg, FILE *err)
     strcpy(buf, arg);
     struct drive_opt d = { NULL, 0, false, false, false };
     int index = -1;
+    bool floppy = false;
     const char *file = NULL;
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(tok, '=');
@@ -359,10 +366,11 @@ static int parse_drive(struct options *o, const char *arg, FILE *err)
         if (!strcmp(tok, "file")) {
             file = v;
         } else if (!strcmp(tok, "if")) {
-            if (strcmp(v, "ide")) {
-                fprintf(err, "popek: --drive if=%s: only if=ide so far\n", v);
+            if (strcmp(v, "ide") && strcmp(v, "floppy")) {
+                fprintf(err, "popek: --drive if wants ide or floppy, not '%s'\n", v);
                 return -1;
             }
+            floppy = !strcmp(v, "floppy");
         } else if (!strcmp(tok, "index")) {
             char *end;
             long n = strtol(v, &end, 10);
@@ -403,6 +411,24 @@ static int parse_drive(struct options *o, const char *arg, FILE *err)
     if (!file || !*file) {
         fprintf(err, "popek: --drive needs file=PATH\n");
         return -1;
+    }
+    if (floppy) {
+        if (d.cdrom || index > 1) {
+            fprintf(err, "popek: --drive if=floppy: index 0 or 1, media=disk\n");
+            return -1;
+        }
+        if (index < 0)
+            index = o->fd[0].file ? 1 : 0;
+        if (o->fd[index].file) {
+            fprintf(err, "popek: --drive: floppy drive %d is taken\n", index);
+            return -1;
+        }
+        snprintf(o->drive_buf[4 + index], sizeof(o->drive_buf[4 + index]), "%s", file);
+        d.file = o->drive_buf[4 + index];
+        if (!d.format)
+            d.format = 1; /* floppies are raw */
+        o->fd[index] = d;
+        return 0;
     }
     if (d.cdrom)
         d.read_only = true; /* a CD is read-only media */
@@ -624,6 +650,16 @@ enum opt_result options_parse(struct options *o, int argc, char **qargv, FILE *o
                 goto done;
             }
             o->ide[i] = (struct drive_opt){ optarg, 0, false, false, false };
+            break;
+        }
+        case OPT_FDA:
+        case OPT_FDB: {
+            unsigned i = (unsigned)(c - OPT_FDA);
+            if (o->fd[i].file) {
+                fprintf(err, "popek: floppy drive %c is given twice\n", 'A' + i);
+                goto done;
+            }
+            o->fd[i] = (struct drive_opt){ optarg, 1, false, false, false };
             break;
         }
         case OPT_CDROM:

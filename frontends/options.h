@@ -67,8 +67,9 @@ struct options {
         bool read_only, snapshot;
         bool cdrom;        /* media=cdrom (--cdrom): an ATAPI drive, read-only */
     } ide[4];              /* --hda..--hdd, --drive if=ide,index=N */
+    struct drive_opt fd[2]; /* --fda, --fdb, --drive if=floppy,index=N */
     bool snapshot;         /* --snapshot: every drive as snapshot=on */
-    char drive_buf[4][512];
+    char drive_buf[6][512]; /* file names from --drive: ide 0-3, floppy 4-5 */
     const char *option_rom[8]; /* --option-rom FILE */
     unsigned n_option_rom;
     bool boot_menu;        /* --boot menu=on */

@@ -210,6 +210,9 @@ int pc_init(struct machine *m, int64_t rtc_epoch)
         return rc;
     if ((rc = fw_cfg_init(&pc->fw_cfg, bus)) < 0)
         return rc;
+    if ((rc = dma8237_init(&pc->dma, bus)) < 0 ||
+        (rc = fdc_init(&pc->fdc, bus, &m->clock, &pc->dma, &pc->isa_irq[6])) < 0)
+        return rc;
     const struct irq_line ide_irq[IDE_CHANNELS] = { pc->isa_irq[14], pc->isa_irq[15] };
     if ((rc = ide_init(&pc->ide, bus, &pc->pci, ide_irq)) < 0)
         return rc;
@@ -240,6 +243,22 @@ void pc_free(struct machine *m)
 int pc_attach_ide_disk(struct machine *m, unsigned index, struct blockdev *bd)
 {
     return ide_attach_disk(&m->pc.ide, index / 2, index % 2, bd);
+}
+
+int pc_attach_floppy(struct machine *m, unsigned drive, struct blockdev *bd)
+{
+    int rc = fdc_attach(&m->pc.fdc, drive, bd);
+    if (rc < 0)
+        return rc;
+    uint8_t a = fdc_cmos_type(&m->pc.fdc, 0), b = fdc_cmos_type(&m->pc.fdc, 1);
+    rtc_set_nvram(&m->pc.rtc, RTC_CMOS_FLOPPY, (uint8_t)(a << 4 | b));
+    /* The equipment byte: bit 0 floppies present, bits 7-6 their count - 1. */
+    uint8_t eq = 0;
+    rtc_get_nvram(&m->pc.rtc, RTC_CMOS_EQUIPMENT, &eq);
+    unsigned n = (a != 0) + (b != 0);
+    eq = (uint8_t)((eq & 0x3E) | (n ? 0x01 | (n - 1) << 6 : 0));
+    rtc_set_nvram(&m->pc.rtc, RTC_CMOS_EQUIPMENT, eq);
+    return 0;
 }
 
 int pc_attach_ide_cdrom(struct machine *m, unsigned index, struct blockdev *bd)
@@ -334,6 +353,8 @@ void pc_reset(struct machine *m)
     piix_reset(&pc->piix);
     fw_cfg_reset(&pc->fw_cfg);
     ide_reset(&pc->ide);
+    dma8237_reset(&pc->dma);
+    fdc_reset(&pc->fdc);
     if (pc->has_vga)
         vga_reset(&pc->vga);
     cpu_set_intr(m->cpu, false);

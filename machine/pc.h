@@ -8,6 +8,8 @@
 
 #include "devices/chardev.h"
 #include "devices/debugexit.h"
+#include "devices/dma8237.h"
+#include "devices/fdc.h"
 #include "devices/fw_cfg.h"
 #include "devices/i440fx.h"
 #include "devices/i8042.h"
@@ -59,6 +61,8 @@ struct pc {
     struct piix piix;
     struct fw_cfg fw_cfg;
     struct ide ide;   /* PIIX IDE, 00:01.1 */
+    struct dma8237 dma; /* the AT's two 8237A DMA controllers */
+    struct fdc fdc;   /* the 82077AA floppy controller, IRQ 6, DMA 2 */
     bool has_vga;
     struct vga vga;   /* the std VGA at 00:02.0 */
     uint8_t *vga_rom; /* its option ROM, owned */
@@ -90,6 +94,9 @@ void pc_free(struct machine *m);
  * unit index % 2 (hda..hdd = 0..3).  Returns 0 or -errno. */
 struct blockdev;
 int pc_attach_ide_disk(struct machine *m, unsigned index, struct blockdev *bd);
+/* Puts a floppy image in drive 0 (A:) or 1 (B:), and tells the firmware
+ * through CMOS 10h and 14h.  Returns 0 or -errno. */
+int pc_attach_floppy(struct machine *m, unsigned drive, struct blockdev *bd);
 /* The same for an ATAPI CD-ROM drive; bd NULL: no disc in it. */
 int pc_attach_ide_cdrom(struct machine *m, unsigned index, struct blockdev *bd);
 /* Firmware is mapped: from now on the i440FX's PAM registers steer
