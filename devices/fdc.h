@@ -78,7 +78,7 @@ enum { FDC_RATE_500K = 0, FDC_RATE_300K = 1, FDC_RATE_250K = 2, FDC_RATE_1M = 3 
 #define FDC_ST2_DD 0x20
 #define FDC_ST2_WC 0x10
 #define FDC_ST3_HD 0x04
-#define FDC_ST3_ONE 0x20 /* bits 5 and 3 read as 1 on the 82077AA */
+#define FDC_ST3_ONE 0x28 /* bits 5 and 3 read as 1 on the 82077AA */
 #define FDC_ST3_T0 0x10
 #define FDC_ST3_WP 0x40
 
