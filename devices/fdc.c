@@ -70,7 +70,15 @@ const struct fdc_format *fdc_format_for_size(uint64_t size)
     for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
         if (formats[i].size == size)
             return &formats[i];
-    return NULL;
+    /* A short image (tools write only the sectors in use: GRUB's rescue
+     * floppy is 1,296,384 bytes) is the smallest format that holds it, as
+     * QEMU guesses; the sectors past its end read as errors. */
+    const struct fdc_format *best = NULL;
+    if (size >= 160 * 1024 && size % 512 == 0)
+        for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+            if (formats[i].size > size && (!best || formats[i].size < best->size))
+                best = &formats[i];
+    return best;
 }
 
 /* Whether a drive of CMOS type t reads format m.  40-track media are read

@@ -313,6 +313,10 @@ uint32_t pc_firmware_tables(struct machine *m)
      * leaves a channel whose bit is clear alone. */
     pci_config_write(&pc->pci, 0, IDE_DEVFN, 0x40, 0x8000, 2);
     pci_config_write(&pc->pci, 0, IDE_DEVFN, 0x42, 0x8000, 2);
+    /* And it sets up DMA2's channel 4 as the cascade from DMA1 (mode C0h,
+     * unmasked): without it no 8-bit channel reaches memory (the floppy). */
+    bus_out(&m->bus, 0xD6, 0xC0, 1);
+    bus_out(&m->bus, 0xD4, 0x00, 1);
     struct acpi_config acfg;
     pc_acpi_config(m, &acfg);
     if (acpi_build_tables(&m->bus, 0xF0000, base, &acfg) < 0)

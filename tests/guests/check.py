@@ -61,6 +61,37 @@ def grub_cd(popek, tmp):
           repr(text[-400:]))
 
 
+def freedos_floppy(popek, hello, shared, tmp):
+    img = os.path.join(shared, "testdata", "guests", "freedos", "freedos.boot.disk.1.4MB.img")
+    if subprocess.run(["sh", "-c", "command -v mcopy"], stdout=subprocess.DEVNULL).returncode:
+        print("guests-check: freedos floppy: skipped: mtools is not installed")
+        return
+    if not os.path.exists(img):
+        print("guests-check: freedos floppy: skipped: %s is missing" % img)
+        return
+    fd = os.path.join(tmp, "freedos.img")
+    with open(img, "rb") as src, open(fd, "wb") as dst:
+        dst.write(src.read())
+    subprocess.run(["mcopy", "-o", "-i", fd, hello, "::/HELLO.COM"], check=True)
+    text, took = screen_run(popek, ["--fda", fd], [("10s", "type HELLO"), ("11s", "sendkey ret")], "13s", tmp,
+                            "freedos-fd")
+    check("A:\\>" in text, "freedos floppy: boots on the FDC to A:\\> (%.1f s host for 13 s of guest time)" % took,
+          repr(text[-400:]))
+    check("POPEK DOS PROGRAM: 6*7=42" in text, "freedos floppy: the added program runs and prints 6*7=42",
+          repr(text[-400:]))
+
+
+def grub_floppy(popek, tmp):
+    img = "/usr/lib/grub-rescue/grub-rescue-floppy.img"
+    if not os.path.exists(img):
+        print("guests-check: grub floppy: skipped: %s is missing (Debian's grub-rescue-pc)" % img)
+        return
+    text, took = screen_run(popek, ["--drive", "file=%s,if=floppy,readonly=on" % img],
+                            [("6s", "sendkey c"), ("7s", "type ls"), ("8s", "sendkey ret")], "10s", tmp, "grub-fd")
+    check("grub> ls" in text and "(fd0)" in text, "grub floppy: boots on the FDC, `ls` lists (fd0) (%.1f s host)" % took,
+          repr(text[-400:]))
+
+
 def freedos_cd(popek, hello, shared, tmp):
     img = os.path.join(shared, "testdata", "guests", "freedos", "freedos.boot.disk.1.4MB.img")
     for tool in ("mcopy", "xorriso"):
@@ -98,6 +129,8 @@ def main():
         return 0
     tmp = tempfile.mkdtemp(prefix="popek-guests-")
     grub_cd(a.popek, tmp)
+    freedos_floppy(a.popek, a.hello, a.shared, tmp)
+    grub_floppy(a.popek, tmp)
     freedos_cd(a.popek, a.hello, a.shared, tmp)
     return 1 if failures else 0
 
