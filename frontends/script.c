@@ -86,6 +86,9 @@ static void run_action(struct script *s, struct script_action *a, uint64_t now)
             return;
         }
         break;
+    case SCRIPT_REGISTERS:
+        cpu_dump(s->m->cpu, stderr);
+        break;
     case SCRIPT_SCREENDUMP:
         if (!s->screendump || s->screendump(s->screendump_opaque, a->arg) < 0) {
             s->failed = true;
@@ -171,6 +174,7 @@ int script_parse(struct script *s, const char *text, FILE *err)
         { "sendkey", SCRIPT_SENDKEY, true },
         { "type", SCRIPT_TYPE, true },
         { "screendump", SCRIPT_SCREENDUMP, true },
+        { "registers", SCRIPT_REGISTERS, false },
     };
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
         if (strlen(cmds[i].name) != clen || strncmp(cmds[i].name, cmd, clen) != 0)
@@ -201,7 +205,7 @@ int script_parse(struct script *s, const char *text, FILE *err)
         s->n++;
         return 0;
     }
-    fprintf(err, "popek: --at: unknown command '%.*s' (quit, sendkey, type, screendump)\n", (int)clen, cmd);
+    fprintf(err, "popek: --at: unknown command '%.*s' (quit, sendkey, type, screendump, registers)\n", (int)clen, cmd);
     return -1;
 }
 

@@ -9,6 +9,7 @@
  *                        ret, a, 1, shift-a, up, ...)
  *   type TEXT            type printable ASCII text
  *   screendump FILE      the screen: a PNG, or text when FILE ends in .txt
+ *   registers            the CPU state on standard error (QEMU's info registers)
  *
  * TIME is a number with an optional unit: ns, us, ms, s (the default). */
 #ifndef POPEK_FRONTENDS_SCRIPT_H
@@ -25,7 +26,7 @@ struct machine;
 #define SCRIPT_MAX 32
 #define SCRIPT_ARG_MAX 512
 
-enum script_kind { SCRIPT_QUIT, SCRIPT_SENDKEY, SCRIPT_TYPE, SCRIPT_SCREENDUMP };
+enum script_kind { SCRIPT_QUIT, SCRIPT_SENDKEY, SCRIPT_TYPE, SCRIPT_SCREENDUMP, SCRIPT_REGISTERS };
 
 struct script_action {
     uint64_t at_ns;

@@ -5,6 +5,9 @@ the VGA text screen (make guests-check).
 - GRUB from grub-rescue-pc, its El Torito CD image on the ATAPI CD-ROM:
   the menu appears, 'c' opens the command line, and `ls` answers with the
   CD's devices (every byte GRUB read came through the PACKET protocol).
+- Debian's installer (text flavour, debian-installer-12-netboot-i386) on a
+  CD that tests/guests/mkdi.sh builds with isolinux and xorriso: ISOLINUX,
+  the kernel and the installer's first dialog on the VGA text screen.
 - The FreeDOS floppy of ../shared/testdata/guests/freedos, with a program
   this test adds with mtools (tests/guests/hello.asm), wrapped by xorriso
   into an El Torito CD with floppy emulation (SeaBIOS serves the floppy
@@ -92,6 +95,17 @@ def grub_floppy(popek, tmp):
           repr(text[-400:]))
 
 
+def debian_installer(popek, iso, tmp):
+    if not iso or not os.path.exists(iso):
+        print("guests-check: debian installer: skipped: no installer CD was built (tests/guests/mkdi.sh needs "
+              "Debian's archive and xorriso)")
+        return
+    text, took = screen_run(popek, ["--cdrom", iso, "--boot", "order=d", "-m", "512M"], [], "180s", tmp, "di")
+    check("Select a language" in text and "Choose the language to be used" in text,
+          "debian installer: its first dialog on the VGA text screen (180 s guest, %.1f s host)" % took,
+          repr(text[:400]))
+
+
 def freedos_cd(popek, hello, shared, tmp):
     img = os.path.join(shared, "testdata", "guests", "freedos", "freedos.boot.disk.1.4MB.img")
     for tool in ("mcopy", "xorriso"):
@@ -121,6 +135,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--popek", required=True)
     ap.add_argument("--hello", required=True, help="tests/guests/hello.asm, assembled")
+    ap.add_argument("--di-iso", help="the installer CD tests/guests/mkdi.sh built")
     ap.add_argument("--shared", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
                                                      "shared"))
     a = ap.parse_args()
@@ -132,6 +147,7 @@ def main():
     freedos_floppy(a.popek, a.hello, a.shared, tmp)
     grub_floppy(a.popek, tmp)
     freedos_cd(a.popek, a.hello, a.shared, tmp)
+    debian_installer(a.popek, a.di_iso, tmp)
     return 1 if failures else 0
 
 
