@@ -33,6 +33,9 @@ qemu-utils
 mtools
 xorriso
 grub-rescue-pc
+syslinux
+syslinux-common
+e2fsprogs
 "
 
 die() {

@@ -8,12 +8,19 @@ set -eu
 cache=${1:-build/linux}
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
-# The modules the disk test loads (ATA, SCSI disk and CD-ROM), in load order.
+# The modules the disk tests load (ATA, SCSI disk and CD-ROM; ext4, which
+# Debian builds as a module and which mounts the hard-disk image's ext2
+# root), in load order.
 MODULES="kernel/drivers/scsi/scsi_common.ko kernel/drivers/scsi/scsi_mod.ko kernel/drivers/ata/libata.ko
 kernel/drivers/ata/ata_piix.ko kernel/crypto/crct10dif_common.ko kernel/crypto/crct10dif_generic.ko
 kernel/lib/crc-t10dif.ko kernel/lib/crc64.ko kernel/crypto/crc64_rocksoft_generic.ko kernel/lib/crc64-rocksoft.ko
-kernel/block/t10-pi.ko kernel/drivers/scsi/sd_mod.ko kernel/drivers/cdrom/cdrom.ko kernel/drivers/scsi/sr_mod.ko"
-if [ -f "$cache/vmlinuz" ] && [ -f "$cache/busybox" ] && [ -f "$cache/modules/order" ]; then
+kernel/block/t10-pi.ko kernel/drivers/scsi/sd_mod.ko kernel/drivers/cdrom/cdrom.ko kernel/drivers/scsi/sr_mod.ko
+kernel/lib/crc16.ko kernel/crypto/crc32c_generic.ko kernel/fs/mbcache.ko kernel/fs/jbd2/jbd2.ko kernel/fs/ext4/ext4.ko"
+# A cache holding another module list is fetched again as a whole: modules
+# load only into the kernel build they came with.
+want=$(for m in $MODULES; do basename "$m"; done)
+if [ -f "$cache/vmlinuz" ] && [ -f "$cache/busybox" ] && [ -f "$cache/modules/order" ] &&
+    [ "$(cat "$cache/modules/order")" = "$want" ]; then
     exit 0
 fi
 SUDO=""

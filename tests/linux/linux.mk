@@ -18,7 +18,7 @@ LINUX_APPEND := console=ttyS0,115200 quiet panic=-1
 LINUX_APPEND_RUN ?= console=ttyS0,115200 cryptomgr.notests panic=-1
 LINUX_TIMEOUT ?= 900
 
-$(LINUX_DIR)/vmlinuz $(LINUX_DIR)/busybox $(LINUX_DIR)/modules/order:
+$(LINUX_DIR)/vmlinuz $(LINUX_DIR)/busybox $(LINUX_DIR)/modules/order: tests/linux/fetch.sh
 	@sh tests/linux/fetch.sh $(LINUX_DIR)
 
 # A file with known contents for the in-guest md5sum check (deterministic).
@@ -45,7 +45,18 @@ $(LINUX_DIR)/initrd-disk.gz: tests/linux/init-disk tests/linux/mkinitramfs.py $(
 		modules/order=$(LINUX_DIR)/modules/order \
 		$$(for m in $$(cat $(LINUX_DIR)/modules/order); do printf ' modules/%s=%s' $$m $(LINUX_DIR)/modules/$$m; done)
 
-.PHONY: linux-check run-demo bench-linux-boot linux-disk-check
+# The installed-system disk (tests/linux/mkhdd.py): built once; when
+# syslinux or mtools are missing the image is not made and the test says it
+# skipped.
+$(LINUX_DIR)/hdd.img: tests/linux/mkhdd.py tests/linux/init-hdd tests/linux/mkinitramfs.py \
+		$(LINUX_DIR)/vmlinuz $(LINUX_DIR)/busybox $(LINUX_DIR)/modules/order
+	@python3 tests/linux/mkhdd.py $(LINUX_DIR) $@ || echo "linux: the hard-disk image could not be built"
+
+.PHONY: linux-check run-demo bench-linux-boot linux-disk-check linux-hdd-check
+CHECKS += linux-hdd-check
+linux-hdd-check: popek $(LINUX_DIR)/hdd.img
+	python3 tests/linux/hddcheck.py ./popek $(LINUX_DIR)/hdd.img $(LINUX_TIMEOUT)
+
 CHECKS += linux-disk-check
 linux-disk-check: popek $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/initrd-disk.gz
 	python3 tests/linux/diskcheck.py ./popek $(LINUX_DIR) $(LINUX_TIMEOUT)
