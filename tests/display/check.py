@@ -172,8 +172,11 @@ def sdl_checks(a, tmp):
                         if line.startswith("mouse: "):
                             packets.append([int(x, 16) for x in line[7:].split()])
             p.terminate()
-            p.communicate(timeout=30)
-        check(enabled, "sdl: the guest enabled the PS/2 mouse through the BIOS")
+            err = p.communicate(timeout=30)[1]
+        with open(out, "rb") as f:
+            said = f.read().decode("latin-1")
+        check(enabled, "sdl: the guest enabled the PS/2 mouse through the BIOS",
+              "window %s, guest said %r, stderr %r" % (wid, said[-200:], err.decode("latin-1")[-300:]))
         # Status byte: bit 3 always 1, bit 4 X sign, bit 5 Y sign, bit 0 left.
         moved = [pk for pk in packets if pk[0] & 0x08 and not pk[0] & 0x10 and pk[1] > 0 and
                  not pk[0] & 0x20 and pk[2] > 0]
