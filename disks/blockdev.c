@@ -17,6 +17,47 @@ void blockdev_close(struct blockdev *b)
     b->ops = NULL;
 }
 
+int blockdev_pread_full(int fd, void *buf, size_t len, uint64_t off)
+{
+    uint8_t *p = buf;
+    while (len) {
+        ssize_t n = pread(fd, p, len, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        if (n == 0) {
+            memset(p, 0, len);
+            return 0;
+        }
+        p += n;
+        off += (uint64_t)n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int blockdev_pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
+{
+    const uint8_t *p = buf;
+    while (len) {
+        ssize_t n = pwrite(fd, p, len, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? -errno : -EIO;
+        p += n;
+        off += (uint64_t)n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int blockdev_fdatasync(int fd)
+{
+    return fdatasync(fd) < 0 && errno != EINVAL && errno != EROFS ? -errno : 0;
+}
+
 /* An OFD lock, as QEMU takes (so that QEMU and Popek exclude each other
  * too): a write lock for a writable image, a read lock otherwise, over the
  * whole file.  OFD locks belong to the open file, not the process, so two

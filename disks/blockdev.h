@@ -59,6 +59,16 @@ static inline int blockdev_flush(struct blockdev *b)
 
 void blockdev_close(struct blockdev *b);
 
+/* Whole-buffer file I/O for the format drivers, retried on EINTR and
+ * short counts.  What lies past the end of the file reads as zeros (a
+ * file may end inside its last cluster, or shrink under us); a write that
+ * makes no progress is -EIO.  Return 0 or -errno. */
+int blockdev_pread_full(int fd, void *buf, size_t len, uint64_t off);
+int blockdev_pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
+/* fdatasync, where a file that cannot be synced (a pipe, a read-only
+ * medium) counts as synced. */
+int blockdev_fdatasync(int fd);
+
 enum blockdev_format { BLOCKDEV_PROBE, BLOCKDEV_RAW, BLOCKDEV_QCOW2 };
 
 /* Opens path as format (BLOCKDEV_PROBE: by its contents; a probed raw

@@ -32,22 +32,7 @@ static int rc_set(struct qcow2 *q, uint64_t c, uint64_t val);
  * zeros (a table or compressed run may end the file short). */
 int qcow2_pread(struct qcow2 *q, void *buf, size_t len, uint64_t off)
 {
-    uint8_t *p = buf;
-    while (len) {
-        ssize_t n = pread(q->fd, p, len, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        if (n == 0) {
-            memset(p, 0, len);
-            return 0;
-        }
-        p += n;
-        off += (uint64_t)n;
-        len -= (size_t)n;
-    }
-    return 0;
+    return blockdev_pread_full(q->fd, buf, len, off);
 }
 
 /* Every write stays inside the clusters in use or allocated: the format
@@ -56,18 +41,10 @@ int qcow2_pwrite(struct qcow2 *q, const void *buf, size_t len, uint64_t off)
 {
     if (off > (q->alloc_end << q->cluster_bits) || len > (q->alloc_end << q->cluster_bits) - off)
         return -EIO;
-    const uint8_t *p = buf;
     uint64_t end = off + len;
-    while (len) {
-        ssize_t n = pwrite(q->fd, p, len, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return n < 0 ? -errno : -EIO;
-        p += n;
-        off += (uint64_t)n;
-        len -= (size_t)n;
-    }
+    int rc = blockdev_pwrite_full(q->fd, buf, len, off);
+    if (rc < 0)
+        return rc;
     if (end > q->file_end)
         q->file_end = end;
     return 0;
@@ -75,7 +52,7 @@ int qcow2_pwrite(struct qcow2 *q, const void *buf, size_t len, uint64_t off)
 
 int qcow2_sync(struct qcow2 *q)
 {
-    return fdatasync(q->fd) < 0 && errno != EINVAL && errno != EROFS ? -errno : 0;
+    return blockdev_fdatasync(q->fd);
 }
 
 /* ---- the table caches ---- */

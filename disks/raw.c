@@ -13,47 +13,19 @@ struct raw {
 static int raw_read(struct blockdev *b, uint64_t off, void *buf, size_t len)
 {
     struct raw *r = b->opaque;
-    uint8_t *p = buf;
-    while (len) {
-        ssize_t n = pread(r->fd, p, len, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        if (n == 0) {
-            /* The file shrank under us: what is gone reads as zeros. */
-            for (size_t i = 0; i < len; i++)
-                p[i] = 0;
-            return 0;
-        }
-        p += n;
-        off += (uint64_t)n;
-        len -= (size_t)n;
-    }
-    return 0;
+    return blockdev_pread_full(r->fd, buf, len, off);
 }
 
 static int raw_write(struct blockdev *b, uint64_t off, const void *buf, size_t len)
 {
     struct raw *r = b->opaque;
-    const uint8_t *p = buf;
-    while (len) {
-        ssize_t n = pwrite(r->fd, p, len, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return n < 0 ? -errno : -EIO;
-        p += n;
-        off += (uint64_t)n;
-        len -= (size_t)n;
-    }
-    return 0;
+    return blockdev_pwrite_full(r->fd, buf, len, off);
 }
 
 static int raw_flush(struct blockdev *b)
 {
     struct raw *r = b->opaque;
-    return fdatasync(r->fd) < 0 && errno != EINVAL && errno != EROFS ? -errno : 0;
+    return blockdev_fdatasync(r->fd);
 }
 
 static void raw_close(struct blockdev *b)
