@@ -26,15 +26,19 @@ fuzz-check: $(BUILD)/popek-san $(FUZZ_DIR)/prologue.bin
 
 -include $(FRONT_OBJ_SAN:.o=.d)
 
-# libFuzzer targets (clang): the qcow2 parser and the IDE/ATAPI command
-# streams.  Not in make check (they run for as long as they are told):
+# libFuzzer targets (clang): the qcow2 parser, the IDE/ATAPI command
+# streams and the floppy controller with its DMA.  Not in make check (they
+# run for as long as they are told):
 #   make fuzz-qcow2 FUZZ_SECONDS=600     make fuzz-ide FUZZ_SECONDS=600
+#   make fuzz-fdc FUZZ_SECONDS=600
 FUZZ_CLANG   ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS   := -std=c11 -g -O1 -I. -D_DEFAULT_SOURCE -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all
 FUZZ_QCOW2_SRC := tests/fuzz/fuzz_qcow2.c $(wildcard disks/*.c)
 FUZZ_IDE_SRC   := tests/fuzz/fuzz_ide.c devices/ide.c devices/atapi.c devices/pci.c mem/bus.c $(wildcard disks/*.c)
+FUZZ_FDC_SRC   := tests/fuzz/fuzz_fdc.c devices/fdc.c devices/dma8237.c devices/clock.c mem/bus.c \
+                  $(wildcard disks/*.c)
 
 $(BUILD)/fuzz/fuzz-qcow2: $(FUZZ_QCOW2_SRC)
 	@mkdir -p $(@D)
@@ -44,7 +48,11 @@ $(BUILD)/fuzz/fuzz-ide: $(FUZZ_IDE_SRC)
 	@mkdir -p $(@D)
 	$(FUZZ_CLANG) $(FUZZ_FLAGS) -o $@ $(FUZZ_IDE_SRC) -lz
 
-.PHONY: fuzz-qcow2 fuzz-ide
+$(BUILD)/fuzz/fuzz-fdc: $(FUZZ_FDC_SRC)
+	@mkdir -p $(@D)
+	$(FUZZ_CLANG) $(FUZZ_FLAGS) -o $@ $(FUZZ_FDC_SRC) -lz
+
+.PHONY: fuzz-qcow2 fuzz-ide fuzz-fdc
 fuzz-qcow2: $(BUILD)/fuzz/fuzz-qcow2
 	@mkdir -p $(BUILD)/fuzz/corpus-qcow2
 	@test -n "$$(ls $(BUILD)/fuzz/corpus-qcow2)" || for c in 9 12 16; do \
@@ -55,3 +63,7 @@ fuzz-qcow2: $(BUILD)/fuzz/fuzz-qcow2
 fuzz-ide: $(BUILD)/fuzz/fuzz-ide
 	@mkdir -p $(BUILD)/fuzz/corpus-ide
 	$(BUILD)/fuzz/fuzz-ide -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 $(BUILD)/fuzz/corpus-ide
+
+fuzz-fdc: $(BUILD)/fuzz/fuzz-fdc
+	@mkdir -p $(BUILD)/fuzz/corpus-fdc
+	$(BUILD)/fuzz/fuzz-fdc -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 $(BUILD)/fuzz/corpus-fdc
