@@ -66,4 +66,6 @@ fuzz-ide: $(BUILD)/fuzz/fuzz-ide
 
 fuzz-fdc: $(BUILD)/fuzz/fuzz-fdc
 	@mkdir -p $(BUILD)/fuzz/corpus-fdc
-	$(BUILD)/fuzz/fuzz-fdc -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 $(BUILD)/fuzz/corpus-fdc
+	@python3 tests/fuzz/fdc_seeds.py $(BUILD)/fuzz/corpus-fdc
+	$(BUILD)/fuzz/fuzz-fdc -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -len_control=0 -timeout=10 \
+	    $(BUILD)/fuzz/corpus-fdc
