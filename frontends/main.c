@@ -379,25 +379,33 @@ static int load_vga_rom(struct frontend *fe, struct machine_config *cfg)
     return 0;
 }
 
-/* Opens the disk images and puts them on the IDE channels. */
+/* Opens one drive's image into b; with a snapshot the image itself is only
+ * read and b becomes the overlay (which owns it). */
+static int open_drive(const struct drive_opt *d, bool snapshot, struct blockdev *b)
+{
+    if (blockdev_open(b, d->file, (enum blockdev_format)d->format, d->read_only || snapshot) < 0)
+        return -1;
+    if (snapshot) {
+        struct blockdev overlay;
+        if (blockdev_open_snapshot(&overlay, b) < 0) {
+            fprintf(stderr, "popek: cannot make a snapshot overlay for %s\n", d->file);
+            return -1;
+        }
+        *b = overlay;
+    }
+    return 0;
+}
+
+/* Opens the disk images and puts them on the IDE channels and the floppy
+ * controller. */
 static int attach_disks(struct frontend *fe)
 {
     for (unsigned i = 0; i < 4; i++) {
         const struct drive_opt *d = &fe->opt.ide[i];
         if (!d->file)
             continue;
-        bool snapshot = (d->snapshot || fe->opt.snapshot) && !d->cdrom;
-        /* With a snapshot the image itself is only read. */
-        if (blockdev_open(&fe->disks[i], d->file, (enum blockdev_format)d->format, d->read_only || snapshot) < 0)
+        if (open_drive(d, (d->snapshot || fe->opt.snapshot) && !d->cdrom, &fe->disks[i]) < 0)
             return -1;
-        if (snapshot) {
-            struct blockdev overlay;
-            if (blockdev_open_snapshot(&overlay, &fe->disks[i]) < 0) {
-                fprintf(stderr, "popek: cannot make a snapshot overlay for %s\n", d->file);
-                return -1;
-            }
-            fe->disks[i] = overlay;
-        }
         if (d->cdrom) {
             if (pc_attach_ide_cdrom(&fe->machine, i, &fe->disks[i]) < 0)
                 return -1;
@@ -412,19 +420,10 @@ static int attach_disks(struct frontend *fe)
     }
     for (unsigned i = 0; i < 2; i++) {
         const struct drive_opt *d = &fe->opt.fd[i];
-        struct blockdev *b = &fe->disks[4 + i];
         if (!d->file)
             continue;
-        bool snapshot = d->snapshot || fe->opt.snapshot;
-        if (blockdev_open(b, d->file, (enum blockdev_format)d->format, d->read_only || snapshot) < 0)
-            return -1;
-        if (snapshot) {
-            struct blockdev overlay;
-            if (blockdev_open_snapshot(&overlay, b) < 0)
-                return -1;
-            *b = overlay;
-        }
-        if (pc_attach_floppy(&fe->machine, i, b) < 0)
+        if (open_drive(d, d->snapshot || fe->opt.snapshot, &fe->disks[4 + i]) < 0 ||
+            pc_attach_floppy(&fe->machine, i, &fe->disks[4 + i]) < 0)
             return -1;
     }
     return 0;
