@@ -156,6 +156,19 @@ static void aml_name_int(struct aml *a, const char *seg, uint32_t v)
     aml_int(a, v);
 }
 
+/* Name(seg, Buffer () { bytes }): a resource template, for one. */
+static void aml_name_buffer(struct aml *a, const char *seg, const uint8_t *bytes, unsigned n)
+{
+    aml_byte(a, 0x08); /* NameOp */
+    aml_nameseg(a, seg);
+    aml_byte(a, 0x11); /* BufferOp */
+    size_t buf = aml_open(a);
+    aml_int(a, n);
+    for (unsigned i = 0; i < n; i++)
+        aml_byte(a, bytes[i]);
+    aml_close(a, buf);
+}
+
 static void aml_name_eisa(struct aml *a, const char *seg, const char *id)
 {
     aml_byte(a, 0x08); /* NameOp */
@@ -204,14 +217,7 @@ static void aml_isa_device(struct aml *a, const char *name, const char *hid, int
     }
     res[n++] = 0x79; /* end tag */
     res[n++] = 0x00; /* checksum 0: treat as correct */
-    aml_byte(a, 0x08); /* NameOp */
-    aml_nameseg(a, "_CRS");
-    aml_byte(a, 0x11); /* BufferOp */
-    size_t buf = aml_open(a);
-    aml_int(a, n);
-    for (unsigned i = 0; i < n; i++)
-        aml_byte(a, res[i]);
-    aml_close(a, buf);
+    aml_name_buffer(a, "_CRS", res, n);
     aml_close(a, dev);
 }
 
@@ -271,14 +277,7 @@ static void aml_pci0_crs(struct aml *a, const struct acpi_config *cfg)
     n += res_dword_mem(res + n, base, 0xFEBFFFFFu);
     res[n++] = 0x79;
     res[n++] = 0x00;
-    aml_byte(a, 0x08); /* NameOp */
-    aml_nameseg(a, "_CRS");
-    aml_byte(a, 0x11); /* BufferOp */
-    size_t buf = aml_open(a);
-    aml_int(a, n);
-    for (unsigned i = 0; i < n; i++)
-        aml_byte(a, res[i]);
-    aml_close(a, buf);
+    aml_name_buffer(a, "_CRS", res, n);
 }
 
 /* The DSDT's definition block body:
