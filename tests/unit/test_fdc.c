@@ -1,10 +1,11 @@
-/* Unit tests for devices/fdc.c: the 82077AA driven through its ports on a
- * bus, with a virtual clock, the 8237A DMA controllers (devices/dma8237.c)
- * and IRQ 6 recorded; the media are temporary raw image files whose every
- * byte is a known function of its position.  Expectations come from the
- * 82077AA datasheet (290166): the MSR bits of each phase, the command and
- * result bytes of table 5-1, table 5-6 for C/H/R after a transfer, the
- * status bits of section 5.  docs/devices/fdc.md maps behaviour to tests. */
+/* Unit tests for devices/fdc.c and devices/fdc_cmd.c: the 82077AA driven
+ * through its ports on a bus, with a virtual clock, the 8237A DMA
+ * controllers (devices/dma8237.c) and IRQ 6 recorded; the media are
+ * temporary raw image files whose every byte is a known function of its
+ * position.  Expectations come from the 82077AA datasheet (290166): the
+ * MSR bits of each phase, the command and result bytes of table 5-1, table
+ * 5-6 for C/H/R after a transfer, the status bits of section 5.
+ * docs/devices/fdc.md maps behaviour to tests. */
 #include "devices/dma8237.h"
 #include "devices/fdc.h"
 #include "disks/blockdev.h"
