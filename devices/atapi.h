@@ -1,8 +1,8 @@
 /* The SCSI/MMC command set of an ATAPI CD-ROM drive (MMC-2, SPC, the ATAPI
  * spec SFF-8020i), apart from the transport: given a 12-byte packet and
  * the medium, decide the reply bytes, a read of 2048-byte blocks, or the
- * sense data of an error.  devices/ide.c carries packets and data over the
- * ATA PACKET protocol (PIO or DMA). */
+ * sense data of an error.  devices/ide_atapi.c carries packets and data
+ * over the ATA PACKET protocol (PIO or DMA). */
 #ifndef POPEK_DEVICES_ATAPI_H
 #define POPEK_DEVICES_ATAPI_H
 

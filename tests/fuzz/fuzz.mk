@@ -36,7 +36,8 @@ FUZZ_SECONDS ?= 60
 FUZZ_FLAGS   := -std=c11 -g -O1 -I. -D_DEFAULT_SOURCE -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all
 FUZZ_QCOW2_SRC := tests/fuzz/fuzz_qcow2.c $(wildcard disks/*.c)
-FUZZ_IDE_SRC   := tests/fuzz/fuzz_ide.c devices/ide.c devices/atapi.c devices/pci.c mem/bus.c $(wildcard disks/*.c)
+FUZZ_IDE_SRC   := tests/fuzz/fuzz_ide.c devices/ide.c devices/ata.c devices/ide_atapi.c devices/atapi.c \
+                  devices/pci.c mem/bus.c $(wildcard disks/*.c)
 FUZZ_FDC_SRC   := tests/fuzz/fuzz_fdc.c devices/fdc.c devices/fdc_cmd.c devices/dma8237.c devices/clock.c \
                   mem/bus.c $(wildcard disks/*.c)
 

@@ -1,7 +1,7 @@
 /* Unit tests for the ATAPI CD-ROM: devices/atapi.c's command set (SPC,
- * MMC-2) and its transport in devices/ide.c (SFF-8020i's PACKET protocol:
- * the packet phase, interrupt reason, byte count limit, DRQ blocks, the
- * status phase, sense data in the error register, DMA). */
+ * MMC-2) and its transport in devices/ide_atapi.c (SFF-8020i's PACKET
+ * protocol: the packet phase, interrupt reason, byte count limit, DRQ
+ * blocks, the status phase, sense data in the error register, DMA). */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>

@@ -1,11 +1,11 @@
-/* Unit tests for devices/ide.c against ATA/ATAPI-6 and the PIIX3's
- * bus-master IDE registers: the reset signature, absent devices, IDENTIFY
- * DEVICE's layout and integrity word, PIO reads and writes (single and
- * multiple), LBA28, LBA48 with its two-deep registers, CHS after
- * INITIALIZE DEVICE PARAMETERS, errors (IDNF, ABRT) and the interrupt's
- * points, nIEN and SRST, and DMA through PRD tables, including tables that
- * are too short or lead nowhere.  The disk is a raw temporary file whose
- * bytes the tests know. */
+/* Unit tests for devices/ide.c and devices/ata.c against ATA/ATAPI-6 and
+ * the PIIX3's bus-master IDE registers: the reset signature, absent
+ * devices, IDENTIFY DEVICE's layout and integrity word, PIO reads and
+ * writes (single and multiple), LBA28, LBA48 with its two-deep registers,
+ * CHS after INITIALIZE DEVICE PARAMETERS, errors (IDNF, ABRT) and the
+ * interrupt's points, nIEN and SRST, and DMA through PRD tables, including
+ * tables that are too short or lead nowhere.  The disk is a raw temporary
+ * file whose bytes the tests know. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
