@@ -11,7 +11,7 @@ SDL_LIBS   := $(shell pkg-config --libs sdl2 2>/dev/null || echo -lSDL2)
 CPPFLAGS = -I. -D_DEFAULT_SOURCE $(SDL_CFLAGS)
 CSTD     = -std=c11
 ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(CPPFLAGS) -MMD -MP
-LDLIBS  ?= -lelf -lz -lpng
+LDLIBS  ?= -lelf -lz -lpng -lcapstone
 
 BUILD   := build
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

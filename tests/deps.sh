@@ -15,6 +15,7 @@ build-essential
 pkg-config
 libsdl2-dev
 libelf-dev
+libcapstone-dev
 zlib1g-dev
 libcriterion-dev
 nasm
