@@ -236,7 +236,7 @@ bool cpu_debug_load_seg(struct cpu *c, int s, uint16_t sel)
         d.hi = ld_le(b + 4, 4);
         d.addr = base + (sel & ~7u);
         cpu_desc_to_seg(&d, sel, &seg);
-        if (!(seg.attr & SA_P) || !(seg.attr & SA_S))
+        if (!(seg.attr & SA_P) || !(seg.attr & SA_S) || (s == S_CS && !(seg.attr & SA_CODE)))
             return false;
     }
     if (s == S_CS) {

@@ -139,7 +139,7 @@ static void drop_client(struct gdb_server *g)
 void gdb_server_close(struct gdb_server *g)
 {
     drop_client(g);
-    if (g->listen_fd > 0)
+    if (g->listen_fd >= 0)
         close(g->listen_fd);
     g->listen_fd = -1;
     if (g->unix_path[0])
