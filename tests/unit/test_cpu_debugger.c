@@ -165,3 +165,22 @@ Test(cpu_debugger, linear_addresses_translate_without_paging, .init = setup, .fi
     cr_assert(cpu_translate_debug(M.cpu, 0x12345, &phys));
     cr_assert_eq(phys, 0x12345);
 }
+
+Test(cpu_debugger, debug_translation_walks_the_page_tables_without_side_effects, .init = setup, .fini = teardown)
+{
+    /* Page directory at 10000h; its entry 1 (4 MiB-8 MiB) points at a page
+     * table at 11000h whose entry 0 maps 400000h to 3000h. */
+    bus_write(&M.bus, 0x10000 + 4, 0x11000 | 0x3, 4);
+    bus_write(&M.bus, 0x11000, 0x3000 | 0x3, 4);
+    struct cpu_state st = M.base;
+    st.cr0 |= 0x80000001u; /* PE, PG */
+    st.cr3 = 0x10000;
+    cpu_set_state(M.cpu, &st);
+    uint32_t phys = 0;
+    cr_assert(cpu_translate_debug(M.cpu, 0x400123, &phys));
+    cr_assert_eq(phys, 0x3123);
+    cr_assert_eq(bus_read(&M.bus, 0x11000, 4) & 0x60, 0, "no accessed or dirty bit set");
+    cr_assert_eq(bus_read(&M.bus, 0x10004, 4) & 0x20, 0);
+    cr_assert(!cpu_translate_debug(M.cpu, 0x401000, &phys), "a page that is not present");
+    cr_assert(!cpu_translate_debug(M.cpu, 0x800000, &phys), "a table that is not present");
+}
