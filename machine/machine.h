@@ -119,7 +119,8 @@ enum cpu_exit machine_step(struct machine *m);
 size_t machine_debug_read(struct machine *m, uint32_t lin, uint8_t *buf, size_t len);
 int machine_debug_write(struct machine *m, uint32_t lin, const uint8_t *buf, size_t len);
 /* Ends machine_run at the next slice boundary with CPU_EXIT_DEBUG (and
- * no hit in cpu_debug_hit): a debugger's interrupt (Ctrl-C). */
+ * no hit in cpu_debug_hit): a debugger's interrupt (Ctrl-C), asked from
+ * the host's poll hook. */
 void machine_request_break(struct machine *m);
 
 /* For devices: end the run after the current instruction with status. */

@@ -63,6 +63,7 @@ int machine_debug_write(struct machine *m, uint32_t lin, const uint8_t *buf, siz
 
 void machine_request_break(struct machine *m)
 {
+    /* Only a flag: the poll hook asks between slices, and a stop request
+     * left pending in the CPU would make the next step execute nothing. */
     m->break_req = true;
-    cpu_request_stop(m->cpu);
 }

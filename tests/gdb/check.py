@@ -196,6 +196,8 @@ def raw_protocol(popek, kernel):
         check(p.poll() is None, "the spinning kernel runs after c")
         c.send(b"\x03")
         check(c.reply() == b"T02thread:1;", "0x03 stops the spinning guest (T02, SIGINT)")
+        eip = c.ask("p8")
+        check(c.ask("s") == b"S05" and c.ask("p8") != eip, "a step after the interrupt executes an instruction")
         c.send(c.packet("vCont;c"))
         time.sleep(0.2)
         c.close()
