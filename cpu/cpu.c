@@ -36,6 +36,8 @@ void cpu_destroy(struct cpu *c)
         c->bus->code_write_opaque = NULL;
     }
     free(c->tlb_wpages);
+    free(c->brk);
+    free(c->wp);
     free(c);
 }
 
@@ -95,7 +97,7 @@ void cpu_reset(struct cpu *c)
     c->exc_vector = -1;
     c->deliv_vec = -1;
     c->deliv_ext = 0;
-    cpu_tlb_flush(c);
+    cpu_debug_changed(c); /* DR7 is clear now; a debugger's breakpoints stay */
     cpu_icache_flush(c);
     cpu_mode_changed(c);
 }
@@ -460,7 +462,7 @@ bool cpu_check_events(struct cpu *c, enum cpu_exit *why)
 {
     if (c->stop_req) {
         c->stop_req = false;
-        *why = CPU_EXIT_STOP;
+        *why = c->hit.hit ? CPU_EXIT_DEBUG : CPU_EXIT_STOP; /* a debugger's hit stops the run so */
         return true;
     }
     if (!take_interrupt(c) && c->halted) {
@@ -501,6 +503,7 @@ enum cpu_exit cpu_run(struct cpu *c, uint64_t budget, uint64_t *executed)
     c->run_limit = c->icount + budget;
     c->stepping = false;
     c->exit_now = false;
+    c->hit.hit = false;
     enum cpu_exit why = run_loop(c);
     if (executed)
         *executed = c->icount - start;
@@ -512,6 +515,11 @@ enum cpu_exit cpu_step(struct cpu *c)
     c->run_limit = c->icount + 1;
     c->stepping = true;
     c->exit_now = false;
+    c->hit.hit = false;
+    /* A step runs the instruction at CS:EIP even when a breakpoint is on it. */
+    c->brk_skip = true;
+    c->brk_skip_lin = c->seg[S_CS].base + c->eip;
+    c->brk_skip_icount = c->icount;
     enum cpu_exit why = run_loop(c);
     c->stepping = false;
     return why;

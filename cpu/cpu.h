@@ -70,6 +70,7 @@ enum cpu_exit {
     CPU_EXIT_SHUTDOWN, /* triple fault or equivalent: the machine should reset */
     CPU_EXIT_ERROR,    /* an emulator-level problem (e.g. execution from unmapped memory) */
     CPU_EXIT_STOP,     /* cpu_request_stop() was called */
+    CPU_EXIT_DEBUG,    /* a debugger's breakpoint or watchpoint was hit (cpu_debug_hit) */
 };
 
 const char *cpu_model_name(enum cpu_model m);
@@ -98,6 +99,48 @@ void cpu_get_state(const struct cpu *cpu, struct cpu_state *st);
 void cpu_set_state(struct cpu *cpu, const struct cpu_state *st);
 /* Fills st->seg[s] as a real-mode load of sel would. */
 void cpu_state_real_seg(struct cpu_state *st, int s, uint16_t sel);
+
+/* The x87 state a debugger shows: the environment as FSTENV stores it
+ * (ftag two bits per physical register, fstat with TOP) and ST(0)-ST(7)
+ * as 80-bit little-endian values, ST(0) first. */
+struct cpu_fpu_state {
+    uint16_t fctrl, fstat, ftag, fop;
+    uint16_t fiseg, foseg;
+    uint32_t fioff, fooff;
+    uint8_t st[8][10];
+};
+void cpu_get_fpu_state(const struct cpu *cpu, struct cpu_fpu_state *st);
+void cpu_set_fpu_state(struct cpu *cpu, const struct cpu_fpu_state *st);
+
+/* A debugger's breakpoints and watchpoints, kept by the emulator (guest
+ * memory is never patched, the guest's DR0-DR7 stay its own).  Execution
+ * breakpoints stop before the instruction at a linear address (CS base +
+ * EIP) runs; watchpoints stop after the instruction that read or wrote
+ * some byte of [lin, lin + len).  Any number of each; cpu_run returns
+ * CPU_EXIT_DEBUG at a hit.  The run resumed from a hit (or a cpu_step)
+ * does not stop again at the same breakpoint before it moved on.  Unused,
+ * they cost the run loop nothing.  insert returns 0 or -errno (-EINVAL,
+ * -ENOMEM), remove 0 or -ENOENT. */
+enum cpu_watch { CPU_BREAK_EXEC, CPU_WATCH_WRITE, CPU_WATCH_READ, CPU_WATCH_ACCESS };
+int cpu_break_insert(struct cpu *cpu, enum cpu_watch kind, uint32_t lin, uint32_t len);
+int cpu_break_remove(struct cpu *cpu, enum cpu_watch kind, uint32_t lin, uint32_t len);
+void cpu_break_clear(struct cpu *cpu);
+/* What made the last cpu_run/cpu_step return CPU_EXIT_DEBUG: the kind,
+ * and the breakpoint's address or the watched byte accessed first. */
+struct cpu_debug_hit {
+    bool hit;
+    enum cpu_watch kind;
+    uint32_t addr;
+};
+void cpu_debug_hit(const struct cpu *cpu, struct cpu_debug_hit *hit);
+/* Linear to physical through the current paging, for a debugger or a
+ * dump: no fault, no accessed or dirty bits; false when not present. */
+bool cpu_translate_debug(const struct cpu *cpu, uint32_t lin, uint32_t *phys);
+/* Loads segment register s with sel as a debugger asks: in real and
+ * virtual-8086 mode base = sel << 4; in protected mode the descriptor is
+ * read from the GDT or LDT without side effects (no accessed bit, no
+ * fault).  False, with nothing changed, when there is no such descriptor. */
+bool cpu_debug_load_seg(struct cpu *cpu, int s, uint16_t sel);
 
 /* The interrupt-request line, and how to get a vector when it is taken. */
 void cpu_set_intr(struct cpu *cpu, bool level);

@@ -28,8 +28,10 @@ static bool bp_enabled(uint32_t dr7, int i)
 void cpu_debug_changed(struct cpu *c)
 {
     uint32_t dr7 = c->dr[7];
-    c->dbg_active = false;
-    c->dbg_data = false;
+    /* A debugger's breakpoints keep the careful lane too, and its
+     * watchpoints the slow path (cpu/debugger.c). */
+    c->dbg_active = c->nbrk != 0;
+    c->dbg_data = c->nwp != 0;
     for (int i = 0; i < 4; i++) {
         if (!bp_enabled(dr7, i))
             continue;
@@ -48,10 +50,13 @@ static NORETURN void debug_fault(struct cpu *c, uint32_t dr6_bits)
     cpu_fault(c, EXC_DB, 0);
 }
 
-void cpu_debug_before(struct cpu *c)
+bool cpu_debug_before(struct cpu *c)
 {
+    /* The debugger's breakpoints first: RF is the guest's business. */
+    if (c->nbrk && cpu_break_hit(c))
+        return true;
     if (c->eflags & F_RF)
-        return;
+        return false;
     uint32_t dr7 = c->dr[7];
     uint32_t lin = c->seg[S_CS].base + c->eip;
     uint32_t hits = 0;
@@ -60,10 +65,13 @@ void cpu_debug_before(struct cpu *c)
             hits |= 1u << i;
     if (hits)
         debug_fault(c, hits); /* a fault: reported before the instruction runs */
+    return false;
 }
 
 void cpu_debug_data(struct cpu *c, uint32_t lin, unsigned size, bool write)
 {
+    if (c->nwp)
+        cpu_watch_access(c, lin, size, write);
     uint32_t dr7 = c->dr[7];
     for (int i = 0; i < 4; i++) {
         unsigned rw = bp_rw(dr7, i);

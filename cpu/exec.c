@@ -816,8 +816,8 @@ static __attribute__((noinline)) uint32_t careful_step(struct cpu *c, uint32_t e
     bool tf = c->eflags & F_TF, rf = c->eflags & F_RF;
     c->db_hits = 0;
     c->int_taken = false;
-    if (c->dbg_active)
-        cpu_debug_before(c);
+    if (c->dbg_active && cpu_debug_before(c))
+        return eip; /* a debugger's breakpoint: the run stops before it */
     const struct insn *in;
     if (c->resume_valid && eip == c->resume_eip && c->seg[S_CS].base == c->resume_cs_base &&
         c->icmode == c->resume_mode) {

@@ -160,7 +160,7 @@ static unsigned tag_of(const struct fpu *f, unsigned p)
     }
 }
 
-static uint16_t tag_word(const struct fpu *f)
+uint16_t fpu_tag_word(const struct fpu *f)
 {
     unsigned tw = 0;
     for (unsigned p = 0; p < 8; p++)
@@ -445,7 +445,7 @@ static void store_env(struct cpu *c, const struct insn *in, uint32_t a)
     uint32_t w[7];
     w[0] = f->cw;
     w[1] = get_sw(f);
-    w[2] = tag_word(f);
+    w[2] = fpu_tag_word(f);
     if (pm) {
         w[3] = f->fip;
         w[4] = f->fcs | (o32 ? (uint32_t)(f->fop & 0x7FF) << 16 : 0);
@@ -475,7 +475,7 @@ static void read_env(struct cpu *c, const struct insn *in, uint32_t a, uint32_t 
         w[i] = o32 ? rd(c, in, a, 4 * i, 4) : rd(c, in, a, 2 * i, 2);
 }
 
-static void apply_tags(struct fpu *f, uint16_t tw)
+void fpu_apply_tags(struct fpu *f, uint16_t tw)
 {
     f->empty = 0;
     for (unsigned p = 0; p < 8; p++)
@@ -490,7 +490,7 @@ static void load_env(struct cpu *c, const struct insn *in, const uint32_t w[7])
     f->cw = (uint16_t)((w[0] & 0x1F3F) | 0x0040);
     f->sw = (uint16_t)w[1];
     f->top = (w[1] >> 11) & 7;
-    apply_tags(f, (uint16_t)w[2]);
+    fpu_apply_tags(f, (uint16_t)w[2]);
     if (cpu_protected(c)) {
         f->fip = o32 ? w[3] : w[3] & 0xFFFF;
         f->fcs = (uint16_t)w[4];

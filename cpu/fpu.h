@@ -46,6 +46,10 @@ struct fpu {
 void fpu_reset(struct fpu *f);
 /* Executes one D8-DF instruction.  Raises #NM/#MF/#UD through cpu_fault. */
 void cpu_exec_fpu(struct cpu *c, const struct insn *in);
+/* The full tag word as FSTENV stores it (two bits per physical register),
+ * and the reverse (only "empty" is kept: the rest follows the values). */
+uint16_t fpu_tag_word(const struct fpu *f);
+void fpu_apply_tags(struct fpu *f, uint16_t tw);
 /* WAIT/FWAIT: checks CR0.MP/TS and delivers a pending unmasked exception. */
 void cpu_exec_fwait(struct cpu *c);
 

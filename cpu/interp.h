@@ -224,6 +224,22 @@ struct cpu {
     char errmsg[200];
 
     struct icache_entry icache[ICACHE_SIZE];
+
+    /* A debugger's breakpoints (debugger.c), last so that the hot fields'
+     * offsets stay where they were: linear addresses, sorted; watchpoints;
+     * the hit that ended the run; the breakpoint a resumed run starts on
+     * (at this icount and address it does not stop again). */
+    uint32_t *brk;
+    unsigned nbrk, brk_cap;
+    struct cpu_watchpoint {
+        uint32_t lin, len;
+        enum cpu_watch kind;
+    } *wp;
+    unsigned nwp, wp_cap;
+    struct cpu_debug_hit hit;
+    bool brk_skip;
+    uint32_t brk_skip_lin;
+    uint64_t brk_skip_icount;
 };
 
 /* ---- general registers ------------------------------------------------ */
@@ -357,8 +373,14 @@ void cpu_guest_error(struct cpu *c, const char *fmt, ...)
     ;
 
 void cpu_debug_changed(struct cpu *c);
-/* Before an instruction in the careful lane: instruction breakpoints. */
-void cpu_debug_before(struct cpu *c);
+/* Before an instruction in the careful lane: instruction breakpoints.
+ * True when a debugger's breakpoint stops the run before it. */
+bool cpu_debug_before(struct cpu *c);
+/* A debugger's breakpoint at the instruction about to run (debugger.c):
+ * records the hit and asks the run to stop. */
+bool cpu_break_hit(struct cpu *c);
+/* A data access checked against a debugger's watchpoints (debugger.c). */
+void cpu_watch_access(struct cpu *c, uint32_t lin, unsigned size, bool write);
 /* After it: single-step and data-breakpoint traps, RF.  tf and rf are TF
  * and RF as the instruction started. */
 void cpu_debug_after(struct cpu *c, bool tf, bool rf);
@@ -384,9 +406,6 @@ void cpu_tlb_flush(struct cpu *c);
 void cpu_tlb_flush_nonglobal(struct cpu *c);
 void cpu_tlb_flush_page(struct cpu *c, uint32_t lin);
 bool cpu_load_pdptes(struct cpu *c);
-/* Linear to physical for a debugger or a dump: no fault, no A/D bits;
- * false when the page is not present. */
-bool cpu_translate_debug(const struct cpu *c, uint32_t lin, uint32_t *phys);
 /* Linear to physical for an access by user or supervisor code (#PF). */
 uint32_t cpu_translate(struct cpu *c, uint32_t lin, bool write, bool user);
 void cpu_check_map(struct cpu *c);

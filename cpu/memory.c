@@ -238,8 +238,11 @@ uint32_t cpu_translate(struct cpu *c, uint32_t lin, bool write, bool user)
 
 bool cpu_translate_debug(const struct cpu *c, uint32_t lin, uint32_t *phys)
 {
+    /* From the model and the bus, not c->addr_mask: a debugger may ask
+     * before the first run has set that. */
+    uint32_t mask = c->mi->addr_mask & c->bus->a20_mask;
     if (!(c->cr0 & CR0_PG)) {
-        *phys = lin & c->addr_mask;
+        *phys = lin & mask;
         return true;
     }
     struct bus *b = c->bus;
@@ -251,26 +254,26 @@ bool cpu_translate_debug(const struct cpu *c, uint32_t lin, uint32_t *phys)
         if (!(pde & PTE_P))
             return false;
         if (pde & PTE_PS) {
-            *phys = ((pde & 0xFFE00000u) | (lin & 0x1FFFFF)) & c->addr_mask;
+            *phys = ((pde & 0xFFE00000u) | (lin & 0x1FFFFF)) & mask;
             return true;
         }
         uint32_t pte = bus_read(b, (pde & 0xFFFFF000u) + ((lin >> 12) & 0x1FF) * 8, 4);
         if (!(pte & PTE_P))
             return false;
-        *phys = ((pte & 0xFFFFF000u) | (lin & 0xFFF)) & c->addr_mask;
+        *phys = ((pte & 0xFFFFF000u) | (lin & 0xFFF)) & mask;
         return true;
     }
     uint32_t pde = bus_read(b, (c->cr3 & 0xFFFFF000u) + (lin >> 22) * 4, 4);
     if (!(pde & PTE_P))
         return false;
     if ((pde & PTE_PS) && (c->cr4 & CR4_PSE)) {
-        *phys = ((pde & 0xFFC00000u) | (lin & 0x3FFFFF)) & c->addr_mask;
+        *phys = ((pde & 0xFFC00000u) | (lin & 0x3FFFFF)) & mask;
         return true;
     }
     uint32_t pte = bus_read(b, (pde & 0xFFFFF000u) + ((lin >> 12) & 0x3FF) * 4, 4);
     if (!(pte & PTE_P))
         return false;
-    *phys = ((pte & 0xFFFFF000u) | (lin & 0xFFF)) & c->addr_mask;
+    *phys = ((pte & 0xFFFFF000u) | (lin & 0xFFF)) & mask;
     return true;
 }
 

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "frontends/boot.h"
+#include "frontends/gdb_server.h"
 #include "frontends/terminal.h"
 #include "disks/blockdev.h"
 #include "frontends/options.h"
@@ -43,6 +44,7 @@ struct frontend {
     uint8_t *vga_rom;     /* the VGA BIOS file's bytes */
     struct display display; /* the screen (kind DISPLAY_NONE: none) */
     struct blockdev disks[6]; /* IDE hda..hdd, then floppies A: and B: (ops NULL: none) */
+    struct gdb_server *gdb; /* --gdb: the stub, or NULL */
 };
 
 /* SIGINT, SIGTERM, SIGHUP: the run ends at the next slice boundary and
@@ -134,6 +136,8 @@ static void frontend_poll(void *opaque)
     }
     if (fe->input_poll)
         fe->input_poll(fe->input_opaque);
+    if (fe->gdb)
+        gdb_server_poll(fe->gdb);
     if (fe->display.kind != DISPLAY_NONE)
         display_poll(&fe->display);
     /* Paused from the monitor: guest time stands still while the host
@@ -277,6 +281,11 @@ static int setup_serial(struct frontend *fe)
 static int teardown(struct frontend *fe)
 {
     int rc = 0;
+    if (fe->gdb) {
+        gdb_server_close(fe->gdb);
+        free(fe->gdb);
+        fe->gdb = NULL;
+    }
     terminal_close(&fe->term);
     display_close(&fe->display);
     /* Closing an image writes out what its format still holds (qcow2's
@@ -460,6 +469,19 @@ static int frontend_screendump(void *opaque, const char *path)
     return screendump(&fe->machine.pc.vga, path);
 }
 
+static int setup_gdb(struct frontend *fe)
+{
+    if (!fe->opt.gdb)
+        return 0;
+    fe->gdb = malloc(sizeof(*fe->gdb));
+    if (!fe->gdb || gdb_server_open(fe->gdb, fe->opt.gdb, &fe->machine) < 0) {
+        free(fe->gdb);
+        fe->gdb = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 /* Runs the machine the options describe; returns the process exit status. */
 static int frontend_run(struct frontend *fe)
 {
@@ -483,6 +505,8 @@ static int frontend_run(struct frontend *fe)
     }
     if (fe->opt.slice)
         cfg.slice = fe->opt.slice;
+    else if (fe->opt.gdb)
+        cfg.slice = 1u << 20; /* a Ctrl-C from gdb waits for the slice's end */
     cfg.fpu = fe->opt.fpu;
     cfg.rtc_fixed = fe->opt.rtc_fixed;
     cfg.rtc_epoch = fe->opt.rtc_base;
@@ -526,7 +550,7 @@ static int frontend_run(struct frontend *fe)
     }
     fe->opt.script.screendump = frontend_screendump;
     fe->opt.script.screendump_opaque = fe;
-    if (script_arm(&fe->opt.script, &fe->machine) < 0) {
+    if (script_arm(&fe->opt.script, &fe->machine) < 0 || setup_gdb(fe) < 0) {
         teardown(fe);
         machine_free(&fe->machine);
         return POPEK_EXIT_USAGE;
@@ -541,7 +565,8 @@ static int frontend_run(struct frontend *fe)
         cpu_set_log(fe->machine.cpu, fe->log, fe->opt.log_mask);
 
     double t0 = now_seconds();
-    enum cpu_exit why = machine_run(&fe->machine, &fe->executed);
+    enum cpu_exit why = fe->gdb ? gdb_server_run(fe->gdb, fe->opt.gdb_wait, &fe->executed)
+                                : machine_run(&fe->machine, &fe->executed);
     fe->seconds = now_seconds() - t0;
     machine_end(&fe->machine);
 
@@ -549,6 +574,8 @@ static int frontend_run(struct frontend *fe)
     fflush(stdout);
     terminal_close(&fe->term);
     int status = run_status(fe, why);
+    if (fe->gdb)
+        gdb_server_exited(fe->gdb, status);
     if (teardown(fe) < 0 && status == POPEK_EXIT_OK)
         status = POPEK_EXIT_USAGE;
     const struct chardev *cd = &fe->machine.pc.serial_cd[0];

@@ -39,6 +39,7 @@ enum {
     OPT_CDROM,
     OPT_FDA,
     OPT_FDB,
+    OPT_GDB,
 };
 
 static const struct option long_options[] = {
@@ -72,6 +73,7 @@ static const struct option long_options[] = {
     {"cdrom", required_argument, NULL, OPT_CDROM},
     {"fda", required_argument, NULL, OPT_FDA},
     {"fdb", required_argument, NULL, OPT_FDB},
+    {"gdb", required_argument, NULL, OPT_GDB},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -79,7 +81,7 @@ static const struct option long_options[] = {
 
 /* Leading ':' makes a missing argument return ':' rather than '?'.  -d and
  * -D are QEMU's spellings of --log and --log-file. */
-static const char short_options[] = ":hm:d:D:";
+static const char short_options[] = ":hm:d:D:sS";
 
 /* QEMU's single-dash spellings that Popek understands, and what they are. */
 static const struct {
@@ -91,6 +93,7 @@ static const struct {
     { "debugcon", "--debugcon" }, { "boot", "--boot" }, { "vga", "--vga" }, { "option-rom", "--option-rom" },
     { "display", "--display" }, { "hda", "--hda" }, { "hdb", "--hdb" }, { "hdc", "--hdc" }, { "hdd", "--hdd" },
     { "drive", "--drive" }, { "snapshot", "--snapshot" }, { "cdrom", "--cdrom" }, { "fda", "--fda" }, { "fdb", "--fdb" },
+    { "gdb", "--gdb" },
     /* Popek's own long options, written with one dash */
     { "trace", "--trace" }, { "stats", "--stats" }, { "slice", "--slice" }, { "fpu", "--fpu" },
     { "rtc-base", "--rtc-base" }, { "log", "--log" }, { "log-file", "--log-file" },
@@ -100,7 +103,7 @@ static const struct {
  * misread as a cluster of short options (-hda is not -h -d a). */
 static const char *const qemu_unsupported[] = {
     "blockdev", "pflash",
-    "monitor", "qmp", "mon", "chardev", "gdb", "s", "S", "sdl", "curses", "vnc", "spice",
+    "monitor", "qmp", "mon", "chardev", "sdl", "curses", "vnc", "spice",
     "device", "netdev", "net", "nic", "usb", "usbdevice", "smp", "numa", "enable-kvm", "accel", "machine", "M",
     "no-reboot", "no-shutdown", "rtc", "icount", "audiodev", "soundhw", "global", "name", "uuid", "k", "L",
     "readconfig", "writeconfig", "nodefaults", "no-user-config", "object", "incoming", "loadvm",
@@ -264,10 +267,14 @@ void options_usage(FILE *f, const char *prog)
             "                     terminal (curses, also 'text'), or nowhere; default:\n"
             "                     sdl with a window system, curses on a terminal, else\n"
             "                     none (none with --kernel); POPEK_DISPLAY overrides\n"
+            "  --gdb tcp:[HOST]:PORT|unix:PATH\n"
+            "                     wait for gdb's remote protocol there (HOST 127.0.0.1\n"
+            "                     unless given); -s is --gdb tcp::1234, -S starts the\n"
+            "                     guest paused until gdb continues it (docs/debugging.md)\n"
             "  --nographic        there is no display: COM1 on the terminal (the default\n"
             "                     with --kernel; with --bios it replaces 'null')\n"
             "QEMU's single-dash spellings work too: -kernel, -initrd, -append, -bios, -m,\n"
-            "-cpu, -serial, -nographic, -debugcon, -d, -D.\n"
+            "-cpu, -serial, -nographic, -debugcon, -d, -D, -gdb, -s, -S.\n"
             "  -h, --help         print this help and exit\n"
             "      --version      print the version and exit\n"
             "\n"
@@ -707,6 +714,9 @@ enum opt_result options_parse(struct options *o, int argc, char **qargv, FILE *o
             if (parse_debugcon(o, optarg, err) < 0)
                 goto done;
             break;
+        case OPT_GDB: o->gdb = optarg; break;
+        case 's': o->gdb = "tcp::1234"; break;
+        case 'S': o->gdb_wait = true; break;
         case 'h':
             options_usage(out, prog);
             r = OPT_EXIT;
@@ -757,6 +767,10 @@ enum opt_result options_parse(struct options *o, int argc, char **qargv, FILE *o
             goto done;
         }
         o->display = DISPLAY_NONE;
+    }
+    if (o->gdb_wait && !o->gdb) {
+        fprintf(err, "popek: -S waits for gdb's continue: give --gdb or -s too\n");
+        goto done;
     }
     if (o->log_file && !o->log_mask) {
         fprintf(err, "popek: --log-file without --log: nothing would be logged\n");

@@ -76,6 +76,8 @@ struct options {
     char boot_order[4];    /* --boot order=LETTERS ("" : the default) */
     int32_t splash_ms;     /* --boot splash-time=MS (-1: the firmware's default) */
     int32_t reboot_timeout_ms; /* --boot reboot-timeout=MS (-1: never) */
+    const char *gdb;       /* --gdb tcp:[HOST]:PORT|unix:PATH (-s: tcp::1234); NULL: no stub */
+    bool gdb_wait;         /* -S: start paused until gdb continues */
 };
 
 /* What options_parse() decided. */

@@ -266,6 +266,11 @@ enum cpu_exit machine_run(struct machine *m, uint64_t *executed)
             why = CPU_EXIT_STOP;
             break;
         }
+        if (m->break_req) {
+            m->break_req = false;
+            why = CPU_EXIT_DEBUG;
+            break;
+        }
         if (why == CPU_EXIT_BUDGET || why == CPU_EXIT_STOP)
             continue;
         if (why == CPU_EXIT_SHUTDOWN && m->firmware) {
@@ -302,5 +307,34 @@ enum cpu_exit machine_run(struct machine *m, uint64_t *executed)
     }
     if (executed)
         *executed = total;
+    return why;
+}
+
+enum cpu_exit machine_step(struct machine *m)
+{
+    sync_clock(m);
+    struct cpu_state st;
+    cpu_get_state(m->cpu, &st);
+    uint64_t next = clock_next_deadline(&m->clock);
+    if (st.halted && (st.eflags & F_IF) && next != CLOCK_NEVER && next > m->clock.now) {
+        /* Nothing runs before the next timer: skip to it, as the run would. */
+        skip_tsc(m, next - m->clock.now);
+        clock_advance_to(&m->clock, next);
+    }
+    enum cpu_exit why = cpu_step(m->cpu);
+    sync_clock(m);
+    if (m->pc.reset_pending || (why == CPU_EXIT_SHUTDOWN && m->firmware)) {
+        if (m->firmware) {
+            pc_reset(m);
+            return CPU_EXIT_BUDGET;
+        }
+        m->rebooted = true;
+        m->exit_status = 0;
+        m->stop = true;
+    }
+    if (m->stop)
+        return CPU_EXIT_STOP;
+    if (why == CPU_EXIT_STOP)
+        why = CPU_EXIT_BUDGET; /* a timer's kick, not an end */
     return why;
 }

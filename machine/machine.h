@@ -65,6 +65,7 @@ struct machine {
     bool rebooted;    /* the run ended because the guest reset the machine */
     bool stop;        /* a device asked the run to end (exit port, power-off) */
     bool idle_stuck;  /* the run ended halted with IF=1: nothing could wake the CPU */
+    bool break_req;   /* a debugger asked the run to stop (machine_request_break) */
     int exit_status;  /* the status it asked for */
 };
 
@@ -104,6 +105,23 @@ void machine_start_protected(struct machine *m, uint32_t entry, uint16_t code_se
  * the next deadline at once.  Returns the reason (CPU_EXIT_STOP for a
  * device's request); *executed gets the instruction count. */
 enum cpu_exit machine_run(struct machine *m, uint64_t *executed);
+
+/* Executes one instruction (cpu_step) with the clock and devices brought
+ * along as machine_run would; a CPU halted with interrupts enabled first
+ * waits for the next timer.  Returns as machine_run does. */
+enum cpu_exit machine_step(struct machine *m);
+
+/* For a debugger (machine_debug.c).  Guest memory at a linear address,
+ * through the current paging, with no effect on the guest: read returns
+ * how many bytes it could read (it stops at a page that is not present or
+ * is a device's MMIO); write writes all or nothing (RAM only) and returns
+ * 0 or -EFAULT. */
+size_t machine_debug_read(struct machine *m, uint32_t lin, uint8_t *buf, size_t len);
+int machine_debug_write(struct machine *m, uint32_t lin, const uint8_t *buf, size_t len);
+/* Ends machine_run at the next slice boundary with CPU_EXIT_DEBUG (and
+ * no hit in cpu_debug_hit): a debugger's interrupt (Ctrl-C), asked from
+ * the host's poll hook. */
+void machine_request_break(struct machine *m);
 
 /* For devices: end the run after the current instruction with status. */
 void machine_request_exit(struct machine *m, int status);

@@ -20,6 +20,7 @@ zlib1g-dev
 libcriterion-dev
 nasm
 gcc-multilib
+gdb
 python3
 acpica-tools
 seabios

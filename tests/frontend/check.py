@@ -91,7 +91,7 @@ def options(popek, img, tmp):
     check(p is not None and p.returncode == 0 and p.stdout == b"Hello from Popek\n",
           "QEMU spellings -nographic and -m size=", describe(p))
     for args, name in ((["-nic", "user"], b"'-nic'"), (["-monitor", "stdio"], b"'-monitor'"),
-                       (["--netdev", "user"], b"'--netdev'"), (["-s"], b"'-s'"), (["-xyz"], b"'-xyz'")):
+                       (["--netdev", "user"], b"'--netdev'"), (["-smp", "2"], b"'-smp'"), (["-xyz"], b"'-xyz'")):
         p = run([popek] + args + ["-bios", hello])
         check(p is not None and p.returncode == 1 and name in p.stderr and p.stdout == b"",
               "%s is refused by name with status 1" % " ".join(args), describe(p))

@@ -27,10 +27,11 @@ fuzz-check: $(BUILD)/popek-san $(FUZZ_DIR)/prologue.bin
 -include $(FRONT_OBJ_SAN:.o=.d)
 
 # libFuzzer targets (clang): the qcow2 parser, the IDE/ATAPI command
-# streams and the floppy controller with its DMA.  Not in make check (they
+# streams, the floppy controller with its DMA, and the gdb stub's packets
+# and commands on a whole machine.  Not in make check (they
 # run for as long as they are told):
 #   make fuzz-qcow2 FUZZ_SECONDS=600     make fuzz-ide FUZZ_SECONDS=600
-#   make fuzz-fdc FUZZ_SECONDS=600
+#   make fuzz-fdc FUZZ_SECONDS=600       make fuzz-gdb FUZZ_SECONDS=600
 FUZZ_CLANG   ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS   := -std=c11 -g -O1 -I. -D_DEFAULT_SOURCE -fsanitize=fuzzer,address,undefined \
@@ -40,6 +41,12 @@ FUZZ_IDE_SRC   := tests/fuzz/fuzz_ide.c devices/ide.c devices/ata.c devices/ide_
                   devices/pci.c mem/bus.c $(wildcard disks/*.c)
 FUZZ_FDC_SRC   := tests/fuzz/fuzz_fdc.c devices/fdc.c devices/fdc_cmd.c devices/dma8237.c devices/clock.c \
                   mem/bus.c $(wildcard disks/*.c)
+
+FUZZ_GDB_SRC   := tests/fuzz/fuzz_gdb.c frontends/gdbstub.c frontends/gdb_packet.c frontends/gdb_regs.c $(CORE_SRC)
+
+$(BUILD)/fuzz/fuzz-gdb: $(FUZZ_GDB_SRC)
+	@mkdir -p $(@D)
+	$(FUZZ_CLANG) $(FUZZ_FLAGS) -o $@ $(FUZZ_GDB_SRC) -lelf -lz
 
 $(BUILD)/fuzz/fuzz-qcow2: $(FUZZ_QCOW2_SRC)
 	@mkdir -p $(@D)
@@ -53,7 +60,12 @@ $(BUILD)/fuzz/fuzz-fdc: $(FUZZ_FDC_SRC)
 	@mkdir -p $(@D)
 	$(FUZZ_CLANG) $(FUZZ_FLAGS) -o $@ $(FUZZ_FDC_SRC) -lz
 
-.PHONY: fuzz-qcow2 fuzz-ide fuzz-fdc
+.PHONY: fuzz-qcow2 fuzz-ide fuzz-fdc fuzz-gdb
+fuzz-gdb: $(BUILD)/fuzz/fuzz-gdb
+	@mkdir -p $(BUILD)/fuzz/corpus-gdb
+	@python3 tests/fuzz/gdb_seeds.py $(BUILD)/fuzz/corpus-gdb
+	$(BUILD)/fuzz/fuzz-gdb -max_total_time=$(FUZZ_SECONDS) -max_len=40000 -timeout=10 $(BUILD)/fuzz/corpus-gdb
+
 fuzz-qcow2: $(BUILD)/fuzz/fuzz-qcow2
 	@mkdir -p $(BUILD)/fuzz/corpus-qcow2
 	@test -n "$$(ls $(BUILD)/fuzz/corpus-qcow2)" || for c in 9 12 16; do \

@@ -1,0 +1,313 @@
+/* The gdb stub's side of the host: a listening socket (TCP, on the
+ * loopback address unless a host is named, or a Unix socket), one client
+ * at a time, and the run loop around the machine.  While the guest runs,
+ * the machine runs in slices and the poll hook looks at the socket between
+ * them without blocking (a 0x03 stops the guest at the slice's end); while
+ * it is stopped, the loop blocks on the socket and does not call the
+ * machine at all, so the guest's clock and devices stand still.  A client
+ * that goes away without a word is a detach: its breakpoints go, the
+ * guest runs on, and the next client may connect. */
+#include "frontends/gdb_server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static void client_write(void *opaque, const uint8_t *buf, size_t len)
+{
+    struct gdb_server *g = opaque;
+    while (len && g->client_fd >= 0) {
+        ssize_t n = send(g->client_fd, buf, len, MSG_NOSIGNAL);
+        if (n > 0) {
+            buf += n;
+            len -= (size_t)n;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            struct pollfd p = { g->client_fd, POLLOUT, 0 };
+            if (poll(&p, 1, 1000) <= 0)
+                return; /* a client that reads nothing for a second loses the reply */
+        } else {
+            return; /* gone: the next read sees it */
+        }
+    }
+}
+
+static int listen_tcp(struct gdb_server *g, const char *hostport)
+{
+    const char *colon = strrchr(hostport, ':');
+    if (!colon || !colon[1]) {
+        fprintf(stderr, "popek: --gdb tcp:[HOST]:PORT, not tcp:%s\n", hostport);
+        return -1;
+    }
+    char host[64];
+    size_t hl = (size_t)(colon - hostport);
+    if (hl >= sizeof(host)) {
+        fprintf(stderr, "popek: --gdb: host name too long\n");
+        return -1;
+    }
+    memcpy(host, hostport, hl);
+    host[hl] = 0;
+    if (!host[0])
+        snprintf(host, sizeof(host), "127.0.0.1");
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
+    struct addrinfo *res;
+    int rc = getaddrinfo(host, colon + 1, &hints, &res);
+    if (rc) {
+        fprintf(stderr, "popek: --gdb tcp:%s: %s\n", hostport, gai_strerror(rc));
+        return -1;
+    }
+    int fd = -1, err = 0;
+    for (struct addrinfo *a = res; a && fd < 0; a = a->ai_next) {
+        fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+        if (fd < 0) {
+            err = errno;
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(fd, a->ai_addr, a->ai_addrlen) < 0 || listen(fd, 1) < 0) {
+            err = errno;
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        fprintf(stderr, "popek: --gdb tcp:%s: %s\n", hostport, strerror(err));
+        return -1;
+    }
+    snprintf(g->where, sizeof(g->where), "tcp:%s:%s", host, colon + 1);
+    return fd;
+}
+
+static int listen_unix(struct gdb_server *g, const char *path)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    if (!*path || strlen(path) >= sizeof(sa.sun_path)) {
+        fprintf(stderr, "popek: --gdb unix:PATH: the path must be 1 to %zu bytes\n", sizeof(sa.sun_path) - 1);
+        return -1;
+    }
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0) {
+        fprintf(stderr, "popek: --gdb unix:%s: %s\n", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    snprintf(g->unix_path, sizeof(g->unix_path), "%s", path);
+    snprintf(g->where, sizeof(g->where), "unix:%s", path);
+    return fd;
+}
+
+int gdb_server_open(struct gdb_server *g, const char *spec, struct machine *m)
+{
+    memset(g, 0, sizeof(*g));
+    g->m = m;
+    g->client_fd = -1;
+    if (!strncmp(spec, "tcp:", 4))
+        g->listen_fd = listen_tcp(g, spec + 4);
+    else if (!strncmp(spec, "unix:", 5))
+        g->listen_fd = listen_unix(g, spec + 5);
+    else {
+        fprintf(stderr, "popek: --gdb wants tcp:[HOST]:PORT or unix:PATH, not '%s'\n", spec);
+        g->listen_fd = -1;
+    }
+    if (g->listen_fd < 0)
+        return -1;
+    fcntl(g->listen_fd, F_SETFL, fcntl(g->listen_fd, F_GETFL) | O_NONBLOCK);
+    gdbstub_init(&g->stub, m, client_write, g);
+    return 0;
+}
+
+static void drop_client(struct gdb_server *g)
+{
+    g->fresh = false;
+    if (g->client_fd >= 0)
+        close(g->client_fd);
+    g->client_fd = -1;
+}
+
+void gdb_server_close(struct gdb_server *g)
+{
+    drop_client(g);
+    if (g->listen_fd >= 0)
+        close(g->listen_fd);
+    g->listen_fd = -1;
+    if (g->unix_path[0])
+        unlink(g->unix_path);
+    g->unix_path[0] = 0;
+    gdbstub_free(&g->stub);
+}
+
+/* Takes a waiting connection: the first becomes the client, one more
+ * while a client is attached is turned away.  True for a new client. */
+static bool accept_client(struct gdb_server *g)
+{
+    int fd = accept(g->listen_fd, NULL, NULL);
+    if (fd < 0)
+        return false;
+    if (g->client_fd >= 0) {
+        static const char busy[] = "$E01#a6"; /* a polite refusal before the close */
+        ssize_t n = send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL);
+        (void)n;
+        close(fd);
+        return false;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* fails harmlessly on Unix sockets */
+    g->client_fd = fd;
+    struct gdbstub *s = &g->stub;
+    gdbstub_free(s);
+    gdbstub_init(s, g->m, client_write, g);
+    fprintf(stderr, "popek: gdb connected on %s\n", g->where);
+    return true;
+}
+
+/* The client went away, or detached: the guest runs on without it. */
+static void detach(struct gdb_server *g, const char *why)
+{
+    gdbstub_clear_breaks(&g->stub);
+    drop_client(g);
+    if (why)
+        fprintf(stderr, "popek: gdb %s; the guest runs on\n", why);
+}
+
+void gdb_server_poll(struct gdb_server *g)
+{
+    if (g->serving)
+        return;
+    if (accept_client(g)) {
+        /* A new client finds the guest stopped: its first packets wait
+         * in the socket for the stopped loop, which the break reaches at
+         * the end of this slice. */
+        g->fresh = true;
+        machine_request_break(g->m);
+    }
+    if (g->client_fd < 0 || g->fresh)
+        return;
+    uint8_t buf[512];
+    ssize_t n = recv(g->client_fd, buf, sizeof(buf), 0);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        detach(g, g->stub.detached ? NULL : "disconnected");
+        return;
+    }
+    if (n > 0 && gdbstub_feed(&g->stub, buf, (size_t)n) == GDB_ACT_BREAK)
+        machine_request_break(g->m);
+}
+
+/* Serves the client while the guest is stopped, until it resumes,
+ * detaches or kills.  Blocks; signals reach the frontend's poll hook. */
+static enum gdb_action serve(struct gdb_server *g)
+{
+    g->serving = true;
+    enum gdb_action a = GDB_ACT_NONE;
+    while (a == GDB_ACT_NONE && !g->m->stop) {
+        struct pollfd p[2] = { { g->client_fd, POLLIN, 0 }, { g->listen_fd, POLLIN, 0 } };
+        bool waiting = g->client_fd < 0;
+        int r = poll(waiting ? p + 1 : p, waiting ? 1 : 2, 1000);
+        if (r < 0 && errno != EINTR)
+            break;
+        if (g->m->host.poll)
+            g->m->host.poll(g->m->host.opaque); /* a terminating signal */
+        if (r <= 0)
+            continue;
+        if (p[1].revents & POLLIN) {
+            if (accept_client(g))
+                gdbstub_attached(&g->stub);
+            continue;
+        }
+        uint8_t buf[4096];
+        ssize_t n = recv(g->client_fd, buf, sizeof(buf), 0);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+            a = GDB_ACT_DETACH;
+            detach(g, "disconnected");
+            break;
+        }
+        if (n > 0)
+            a = gdbstub_feed(&g->stub, buf, (size_t)n);
+        if (a == GDB_ACT_DETACH) {
+            /* The client closes the connection once it has our "OK"
+             * (and acknowledged it): until then it stays open. */
+            gdbstub_clear_breaks(&g->stub);
+            g->stub.running = true;
+            g->stub.detached = true;
+            fprintf(stderr, "popek: gdb detached; the guest runs on\n");
+        }
+    }
+    g->serving = false;
+    return a;
+}
+
+/* The run ended (as opposed to stopping for the debugger). */
+static bool run_over(const struct machine *m, enum cpu_exit why)
+{
+    return m->stop || (why != CPU_EXIT_DEBUG && why != CPU_EXIT_BUDGET);
+}
+
+enum cpu_exit gdb_server_run(struct gdb_server *g, bool paused, uint64_t *executed)
+{
+    struct machine *m = g->m;
+    uint64_t start = cpu_instructions(m->cpu);
+    enum cpu_exit why = CPU_EXIT_STOP;
+    bool stopped = paused;
+    if (paused)
+        fprintf(stderr, "popek: waiting for gdb on %s (the guest starts at its 'continue')\n", g->where);
+    for (;;) {
+        if (stopped) {
+            enum gdb_action a = serve(g);
+            if (m->stop) {
+                why = CPU_EXIT_STOP;
+                break;
+            }
+            if (a == GDB_ACT_KILL) {
+                drop_client(g);
+                fprintf(stderr, "popek: killed from gdb\n");
+                m->stop = true;
+                m->exit_status = 0;
+                why = CPU_EXIT_STOP;
+                break;
+            }
+            if (a == GDB_ACT_STEP) {
+                why = machine_step(m);
+                if (run_over(m, why) && why != CPU_EXIT_HALT)
+                    break;
+                gdbstub_stopped(&g->stub, why, true);
+                continue;
+            }
+            stopped = false; /* continue, or detached */
+        }
+        why = machine_run(m, NULL);
+        if (why != CPU_EXIT_DEBUG)
+            break;
+        if (g->client_fd >= 0) {
+            if (g->fresh)
+                gdbstub_attached(&g->stub);
+            else if (g->stub.running)
+                gdbstub_stopped(&g->stub, why, false);
+            g->fresh = false;
+            stopped = true;
+        }
+        /* A stop with no client left (it went away meanwhile): run on. */
+    }
+    if (executed)
+        *executed = cpu_instructions(m->cpu) - start;
+    return why;
+}
+
+void gdb_server_exited(struct gdb_server *g, int status)
+{
+    if (g->client_fd >= 0) {
+        gdbstub_exited(&g->stub, status);
+        drop_client(g);
+    }
+}

@@ -1,0 +1,10 @@
+# The gdb stub: real gdb against a multiboot test kernel with symbols, and
+# the raw protocol's error paths (tests/gdb/check.py, which builds the
+# kernel itself so that it can say "skipped" without gcc-multilib or gdb).
+#   make gdb-check
+GDB_DIR := $(BUILD)/gdb
+
+.PHONY: gdb-check
+CHECKS += gdb-check
+gdb-check: popek
+	python3 tests/gdb/check.py --popek ./popek --build $(GDB_DIR)
