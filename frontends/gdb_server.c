@@ -169,6 +169,8 @@ static bool accept_client(struct gdb_server *g)
     struct gdbstub *s = &g->stub;
     gdbstub_free(s);
     gdbstub_init(s, g->m, client_write, g);
+    s->rcmd = g->rcmd;
+    s->rcmd_opaque = g->rcmd_opaque;
     fprintf(stderr, "popek: gdb connected on %s\n", g->where);
     return true;
 }

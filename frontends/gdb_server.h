@@ -17,6 +17,9 @@ struct gdb_server {
     bool fresh;             /* the client connected while the guest ran: no stop reply is due */
     bool serving;           /* inside the stopped loop: the poll hook keeps off the socket */
     struct gdbstub stub;
+    /* Given to every client's stub: the frontend's monitor (qRcmd). */
+    void (*rcmd)(void *opaque, const char *line, FILE *out);
+    void *rcmd_opaque;
 };
 
 /* Listens on spec: "tcp:[HOST]:PORT" (HOST 127.0.0.1 unless given) or

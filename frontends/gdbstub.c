@@ -344,7 +344,9 @@ static void cmd_rcmd(struct gdbstub *s, struct cmd *c)
         send_str(s, "E12");
         return;
     }
-    if (!strcmp(line, "info registers"))
+    if (s->rcmd)
+        s->rcmd(s->rcmd_opaque, line, f);
+    else if (!strcmp(line, "info registers"))
         cpu_dump(s->m->cpu, f);
     else if (!strcmp(line, "help"))
         fprintf(f, "monitor commands: info registers, help\n");

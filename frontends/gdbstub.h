@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "frontends/gdb_packet.h"
 #include "machine/machine.h"
@@ -45,6 +46,10 @@ struct gdbstub {
     struct gdb_break *brk;
     unsigned nbrk, brk_cap;
     char reply[GDB_PACKET_MAX + 1];
+    /* gdb's `monitor LINE` (qRcmd): the frontend's monitor writes its
+     * answer to out.  NULL: only info registers and help are known. */
+    void (*rcmd)(void *opaque, const char *line, FILE *out);
+    void *rcmd_opaque;
 };
 
 /* write gets every byte for the client.  The guest is taken as stopped. */

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "frontends/boot.h"
+#include "frontends/debugger.h"
 #include "frontends/gdb_server.h"
 #include "frontends/terminal.h"
 #include "disks/blockdev.h"
@@ -45,6 +46,8 @@ struct frontend {
     struct display display; /* the screen (kind DISPLAY_NONE: none) */
     struct blockdev disks[6]; /* IDE hda..hdd, then floppies A: and B: (ops NULL: none) */
     struct gdb_server *gdb; /* --gdb: the stub, or NULL */
+    struct debugger dbg;    /* the monitor, symbols, disassembler */
+    bool dbg_open;
 };
 
 /* SIGINT, SIGTERM, SIGHUP: the run ends at the next slice boundary and
@@ -138,6 +141,8 @@ static void frontend_poll(void *opaque)
         fe->input_poll(fe->input_opaque);
     if (fe->gdb)
         gdb_server_poll(fe->gdb);
+    if (fe->dbg_open)
+        debugger_poll(&fe->dbg);
     if (fe->display.kind != DISPLAY_NONE)
         display_poll(&fe->display);
     /* Paused from the monitor: guest time stands still while the host
@@ -150,6 +155,8 @@ static void frontend_poll(void *opaque)
             usleep(1000000 / DISPLAY_HZ);
         if (fe->input_poll)
             fe->input_poll(fe->input_opaque);
+        if (fe->dbg_open)
+            debugger_poll(&fe->dbg);
     }
     fe->display.paused = false;
 }
@@ -288,6 +295,10 @@ static int teardown(struct frontend *fe)
     }
     terminal_close(&fe->term);
     display_close(&fe->display);
+    if (fe->dbg_open) {
+        debugger_close(&fe->dbg);
+        fe->dbg_open = false;
+    }
     /* Closing an image writes out what its format still holds (qcow2's
      * cached tables): the guest's writes are not lost at exit. */
     for (int i = 0; i < 6; i++)
@@ -482,6 +493,49 @@ static int setup_gdb(struct frontend *fe)
     return 0;
 }
 
+/* The monitor on the terminal's Ctrl-A c, on --monitor stdio and behind
+ * gdb's `monitor` command. */
+static int setup_debugger(struct frontend *fe)
+{
+    if (fe->opt.monitor_stdio && fe->term.in_fd == STDIN_FILENO && fe->input_poll == terminal_poll) {
+        fprintf(stderr, "popek: --monitor stdio needs COM1 elsewhere (--serial null, file:PATH or pty)\n");
+        return -1;
+    }
+    if (debugger_open(&fe->dbg, &fe->machine, &fe->opt, &fe->term.paused) < 0)
+        return -1;
+    fe->dbg_open = true;
+    fe->term.mon = &fe->dbg.mon;
+    if (fe->opt.gdb_wait && !fe->gdb)
+        fe->term.paused = true; /* -S: until the monitor's cont, as in QEMU */
+    if (fe->gdb) {
+        fe->gdb->rcmd = fe->gdb->stub.rcmd = debugger_rcmd;
+        fe->gdb->rcmd_opaque = fe->gdb->stub.rcmd_opaque = &fe->dbg;
+    }
+    return 0;
+}
+
+/* Runs the machine; a monitor breakpoint pauses the guest (the monitor
+ * says where) until the monitor's cont, then the run goes on. */
+static enum cpu_exit run_machine(struct frontend *fe)
+{
+    if (fe->gdb)
+        return gdb_server_run(fe->gdb, fe->opt.gdb_wait, &fe->executed);
+    uint64_t total = 0;
+    if (fe->term.paused)
+        frontend_poll(fe); /* -S: nothing runs before the monitor's cont */
+    for (;;) {
+        uint64_t n = 0;
+        enum cpu_exit why = machine_run(&fe->machine, &n);
+        total += n;
+        if (why != CPU_EXIT_DEBUG || fe->machine.stop || caught_signal) {
+            fe->executed = total;
+            return why;
+        }
+        debugger_hit(&fe->dbg);
+        frontend_poll(fe); /* serves the monitor while the guest is paused */
+    }
+}
+
 /* Runs the machine the options describe; returns the process exit status. */
 static int frontend_run(struct frontend *fe)
 {
@@ -550,7 +604,7 @@ static int frontend_run(struct frontend *fe)
     }
     fe->opt.script.screendump = frontend_screendump;
     fe->opt.script.screendump_opaque = fe;
-    if (script_arm(&fe->opt.script, &fe->machine) < 0 || setup_gdb(fe) < 0) {
+    if (script_arm(&fe->opt.script, &fe->machine) < 0 || setup_gdb(fe) < 0 || setup_debugger(fe) < 0) {
         teardown(fe);
         machine_free(&fe->machine);
         return POPEK_EXIT_USAGE;
@@ -565,8 +619,7 @@ static int frontend_run(struct frontend *fe)
         cpu_set_log(fe->machine.cpu, fe->log, fe->opt.log_mask);
 
     double t0 = now_seconds();
-    enum cpu_exit why = fe->gdb ? gdb_server_run(fe->gdb, fe->opt.gdb_wait, &fe->executed)
-                                : machine_run(&fe->machine, &fe->executed);
+    enum cpu_exit why = run_machine(fe);
     fe->seconds = now_seconds() - t0;
     machine_end(&fe->machine);
 

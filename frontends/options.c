@@ -40,6 +40,8 @@ enum {
     OPT_FDA,
     OPT_FDB,
     OPT_GDB,
+    OPT_MONITOR,
+    OPT_SYMBOLS,
 };
 
 static const struct option long_options[] = {
@@ -74,6 +76,8 @@ static const struct option long_options[] = {
     {"fda", required_argument, NULL, OPT_FDA},
     {"fdb", required_argument, NULL, OPT_FDB},
     {"gdb", required_argument, NULL, OPT_GDB},
+    {"monitor", required_argument, NULL, OPT_MONITOR},
+    {"symbols", required_argument, NULL, OPT_SYMBOLS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -93,7 +97,7 @@ static const struct {
     { "debugcon", "--debugcon" }, { "boot", "--boot" }, { "vga", "--vga" }, { "option-rom", "--option-rom" },
     { "display", "--display" }, { "hda", "--hda" }, { "hdb", "--hdb" }, { "hdc", "--hdc" }, { "hdd", "--hdd" },
     { "drive", "--drive" }, { "snapshot", "--snapshot" }, { "cdrom", "--cdrom" }, { "fda", "--fda" }, { "fdb", "--fdb" },
-    { "gdb", "--gdb" },
+    { "gdb", "--gdb" }, { "monitor", "--monitor" },
     /* Popek's own long options, written with one dash */
     { "trace", "--trace" }, { "stats", "--stats" }, { "slice", "--slice" }, { "fpu", "--fpu" },
     { "rtc-base", "--rtc-base" }, { "log", "--log" }, { "log-file", "--log-file" },
@@ -103,7 +107,7 @@ static const struct {
  * misread as a cluster of short options (-hda is not -h -d a). */
 static const char *const qemu_unsupported[] = {
     "blockdev", "pflash",
-    "monitor", "qmp", "mon", "chardev", "sdl", "curses", "vnc", "spice",
+    "qmp", "mon", "chardev", "sdl", "curses", "vnc", "spice",
     "device", "netdev", "net", "nic", "usb", "usbdevice", "smp", "numa", "enable-kvm", "accel", "machine", "M",
     "no-reboot", "no-shutdown", "rtc", "icount", "audiodev", "soundhw", "global", "name", "uuid", "k", "L",
     "readconfig", "writeconfig", "nodefaults", "no-user-config", "object", "incoming", "loadvm",
@@ -271,6 +275,10 @@ void options_usage(FILE *f, const char *prog)
             "                     wait for gdb's remote protocol there (HOST 127.0.0.1\n"
             "                     unless given); -s is --gdb tcp::1234, -S starts the\n"
             "                     guest paused until gdb continues it (docs/debugging.md)\n"
+            "  --monitor stdio    the monitor on standard input and output (COM1 must go\n"
+            "                     elsewhere); Ctrl-A c reaches it on the terminal too\n"
+            "  --symbols FILE     guest symbols (an ELF file or a System.map) for the\n"
+            "                     monitor: break NAME, x/i shows name+offset\n"
             "  --nographic        there is no display: COM1 on the terminal (the default\n"
             "                     with --kernel; with --bios it replaces 'null')\n"
             "QEMU's single-dash spellings work too: -kernel, -initrd, -append, -bios, -m,\n"
@@ -715,6 +723,14 @@ enum opt_result options_parse(struct options *o, int argc, char **qargv, FILE *o
                 goto done;
             break;
         case OPT_GDB: o->gdb = optarg; break;
+        case OPT_SYMBOLS: o->symbols = optarg; break;
+        case OPT_MONITOR:
+            if (strcmp(optarg, "stdio")) {
+                fprintf(err, "popek: --monitor wants stdio, not '%s'\n", optarg);
+                goto done;
+            }
+            o->monitor_stdio = true;
+            break;
         case 's': o->gdb = "tcp::1234"; break;
         case 'S': o->gdb_wait = true; break;
         case 'h':
@@ -768,8 +784,8 @@ enum opt_result options_parse(struct options *o, int argc, char **qargv, FILE *o
         }
         o->display = DISPLAY_NONE;
     }
-    if (o->gdb_wait && !o->gdb) {
-        fprintf(err, "popek: -S waits for gdb's continue: give --gdb or -s too\n");
+    if (o->gdb_wait && !o->gdb && !o->monitor_stdio) {
+        fprintf(err, "popek: -S waits for gdb's or the monitor's continue: give --gdb, -s or --monitor stdio too\n");
         goto done;
     }
     if (o->log_file && !o->log_mask) {

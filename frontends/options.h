@@ -78,6 +78,8 @@ struct options {
     int32_t reboot_timeout_ms; /* --boot reboot-timeout=MS (-1: never) */
     const char *gdb;       /* --gdb tcp:[HOST]:PORT|unix:PATH (-s: tcp::1234); NULL: no stub */
     bool gdb_wait;         /* -S: start paused until gdb continues */
+    bool monitor_stdio;    /* --monitor stdio */
+    const char *symbols;   /* --symbols FILE */
 };
 
 /* What options_parse() decided. */

@@ -6,8 +6,7 @@
  * an idle interactive guest costs no host time. */
 #include "frontends/terminal.h"
 
-#include "frontends/screendump.h"
-#include "frontends/script.h"
+#include "frontends/monitor.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -49,57 +48,42 @@ void terminal_close(struct terminal *t)
     }
 }
 
+/* The monitor's answers on a raw terminal: lines end in CR LF. */
+static void monitor_print(void *opaque, const char *s)
+{
+    struct terminal *t = opaque;
+    char buf[2048];
+    size_t n = 0;
+    for (; *s; s++) {
+        if (n + 2 >= sizeof(buf)) {
+            ssize_t w = write(t->out_fd, buf, n);
+            (void)w;
+            n = 0;
+        }
+        if (*s == '\n')
+            buf[n++] = '\r';
+        buf[n++] = *s;
+    }
+    ssize_t w = write(t->out_fd, buf, n);
+    (void)w;
+}
+
 static void monitor_command(struct terminal *t, char *cmd)
 {
-    char *arg = strchr(cmd, ' ');
-    if (arg)
-        *arg++ = 0;
-    if (!strcmp(cmd, "help") || !strcmp(cmd, "?")) {
-        say(t, "monitor commands: info registers | x ADDR [COUNT] (physical bytes) | screendump FILE (PNG, or text"
-               " for .txt) | sendkey KEYS | stop (pause the guest) | cont (run it again) | c (back to the guest)"
-               " | q (quit)\r\n");
-    } else if (!strcmp(cmd, "info") && arg && !strcmp(arg, "registers")) {
-        fflush(stdout);
-        cpu_dump(t->m->cpu, stderr);
-        fflush(stderr);
-    } else if (!strcmp(cmd, "x") && arg) {
-        char *end;
-        unsigned long addr = strtoul(arg, &end, 0);
-        unsigned long count = *end ? strtoul(end, NULL, 0) : 64;
-        if (count > 4096)
-            count = 4096;
-        char buf[96];
-        for (unsigned long i = 0; i < count; i += 16) {
-            int n = snprintf(buf, sizeof(buf), "%08lx:", addr + i);
-            for (unsigned long j = i; j < count && j < i + 16; j++)
-                n += snprintf(buf + n, sizeof(buf) - (size_t)n, " %02x",
-                              bus_read8(&t->m->bus, (uint32_t)(addr + j)));
-            snprintf(buf + n, sizeof(buf) - (size_t)n, "\r\n");
-            say(t, buf);
-        }
-    } else if (!strcmp(cmd, "screendump") && arg && *arg) {
-        if (!t->m->pc.has_vga)
-            say(t, "there is no VGA\r\n");
-        else if (screendump(&t->m->pc.vga, arg) == 0)
-            say(t, "written\r\n");
-    } else if (!strcmp(cmd, "sendkey") && arg && *arg) {
-        if (!script_sendkey(t->m, arg))
-            say(t, "unknown key name\r\n");
-    } else if (!strcmp(cmd, "stop")) {
-        t->paused = true;
-        say(t, "paused\r\n");
-    } else if (!strcmp(cmd, "cont")) {
+    while (*cmd == ' ')
+        cmd++;
+    if (!strcmp(cmd, "c") || !strcmp(cmd, "cont")) {
+        /* Here "c" also gives the keyboard back to the guest, as before. */
+        bool was = t->paused;
         t->paused = false;
         t->monitor = false;
-        say(t, "(running; back to the guest)\r\n");
-    } else if (!strcmp(cmd, "c")) {
-        t->monitor = false;
-        say(t, t->paused ? "(back to the guest, still paused: 'cont' runs it)\r\n" : "(back to the guest)\r\n");
-    } else if (!strcmp(cmd, "q") || !strcmp(cmd, "quit")) {
-        machine_request_exit(t->m, 0);
-    } else if (*cmd) {
-        say(t, "unknown command; try 'help'\r\n");
+        say(t, was ? "(running; back to the guest)\r\n" : "(back to the guest)\r\n");
+        return;
     }
+    if (t->mon)
+        monitor_exec_to(t->mon, cmd, monitor_print, t);
+    else if (*cmd)
+        say(t, "no monitor\r\n");
     if (t->monitor)
         say(t, "(popek) ");
 }

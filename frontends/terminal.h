@@ -8,6 +8,8 @@
 #include "devices/chardev.h"
 #include "machine/machine.h"
 
+struct monitor;
+
 struct terminal {
     int in_fd, out_fd;
     bool raw;               /* the terminal was switched to raw mode */
@@ -19,6 +21,7 @@ struct terminal {
     unsigned line_len;
     struct chardev *cd;     /* where typed bytes go (the guest's serial port) */
     struct machine *m;
+    struct monitor *mon;    /* what Ctrl-A c talks to (may be NULL) */
 };
 
 /* Connects in_fd/out_fd to cd (the guest console).  When in_fd is a

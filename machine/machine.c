@@ -220,6 +220,17 @@ void machine_request_exit(struct machine *m, int status)
     cpu_request_stop(m->cpu);
 }
 
+void machine_system_reset(struct machine *m)
+{
+    m->pc.reset_pending = true;
+    cpu_request_stop(m->cpu);
+}
+
+void machine_system_powerdown(struct machine *m)
+{
+    acpi_pm_power_button(&m->pc.piix.acpi);
+}
+
 enum cpu_exit machine_run(struct machine *m, uint64_t *executed)
 {
     uint64_t total = 0;

@@ -123,6 +123,13 @@ int machine_debug_write(struct machine *m, uint32_t lin, const uint8_t *buf, siz
  * the host's poll hook. */
 void machine_request_break(struct machine *m);
 
+/* The monitor's system_reset: the reset button (firmware starts again; a
+ * directly booted kernel's run ends, as on a guest's own reset). */
+void machine_system_reset(struct machine *m);
+/* The monitor's system_powerdown: the ACPI power button is pressed (a
+ * guest with ACPI shuts down; one without ignores it, as on a PC). */
+void machine_system_powerdown(struct machine *m);
+
 /* For devices: end the run after the current instruction with status. */
 void machine_request_exit(struct machine *m, int status);
 

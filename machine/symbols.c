@@ -105,20 +105,22 @@ static int add_elf_table(struct symtab *t, Elf *e, Elf_Scn *scn, const GElf_Shdr
     return added;
 }
 
-int symtab_load_elf(struct symtab *t, const char *path)
+static int load_elf(struct symtab *t, const char *path, bool quiet)
 {
     if (elf_version(EV_CURRENT) == EV_NONE)
         return -ENOSYS;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int err = errno;
-        fprintf(stderr, "popek: cannot open symbol file %s: %s\n", path, strerror(err));
+        if (!quiet)
+            fprintf(stderr, "popek: cannot open symbol file %s: %s\n", path, strerror(err));
         return -err;
     }
     Elf *e = elf_begin(fd, ELF_C_READ, NULL);
     int rc = -EINVAL;
     if (!e || elf_kind(e) != ELF_K_ELF) {
-        fprintf(stderr, "popek: %s: not an ELF file\n", path);
+        if (!quiet)
+            fprintf(stderr, "popek: %s: not an ELF file\n", path);
         goto out;
     }
     /* .symtab has every symbol; .dynsym (all a stripped file keeps) only
@@ -139,13 +141,23 @@ int symtab_load_elf(struct symtab *t, const char *path)
                 rc = rc < 0 ? n : rc + n;
         }
     }
-    if (rc < 0)
+    if (rc < 0 && !quiet)
         fprintf(stderr, "popek: %s: no symbol table\n", path);
 out:
     if (e)
         elf_end(e);
     close(fd);
     return rc;
+}
+
+int symtab_load_elf(struct symtab *t, const char *path)
+{
+    return load_elf(t, path, false);
+}
+
+int symtab_load_elf_quiet(struct symtab *t, const char *path)
+{
+    return load_elf(t, path, true);
 }
 
 /* nm's letters, as a System.map uses them. */

@@ -32,6 +32,9 @@ void symtab_free(struct symtab *t);
  * objects and untyped labels with an address, not section or file
  * symbols.  Returns the number added or -errno after a message. */
 int symtab_load_elf(struct symtab *t, const char *path);
+/* The same without messages, for a file that may not be ELF at all (a
+ * kernel given with --kernel). */
+int symtab_load_elf_quiet(struct symtab *t, const char *path);
 /* Adds the lines of a System.map ("c1000000 T _text"); lines that do not
  * parse are skipped, a file with none that parses is refused.  Returns
  * the number added or -errno after a message. */

@@ -90,7 +90,7 @@ def options(popek, img, tmp):
     p = run([popek, "-nographic", "-bios", hello, "-m", "size=2M"])
     check(p is not None and p.returncode == 0 and p.stdout == b"Hello from Popek\n",
           "QEMU spellings -nographic and -m size=", describe(p))
-    for args, name in ((["-nic", "user"], b"'-nic'"), (["-monitor", "stdio"], b"'-monitor'"),
+    for args, name in ((["-nic", "user"], b"'-nic'"), (["-qmp", "stdio"], b"'-qmp'"),
                        (["--netdev", "user"], b"'--netdev'"), (["-smp", "2"], b"'-smp'"), (["-xyz"], b"'-xyz'")):
         p = run([popek] + args + ["-bios", hello])
         check(p is not None and p.returncode == 1 and name in p.stderr and p.stdout == b"",

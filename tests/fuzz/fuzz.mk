@@ -46,7 +46,7 @@ FUZZ_GDB_SRC   := tests/fuzz/fuzz_gdb.c frontends/gdbstub.c frontends/gdb_packet
 
 $(BUILD)/fuzz/fuzz-gdb: $(FUZZ_GDB_SRC)
 	@mkdir -p $(@D)
-	$(FUZZ_CLANG) $(FUZZ_FLAGS) -o $@ $(FUZZ_GDB_SRC) -lelf -lz
+	$(FUZZ_CLANG) $(FUZZ_FLAGS) -o $@ $(FUZZ_GDB_SRC) -lelf -lz -lcapstone
 
 $(BUILD)/fuzz/fuzz-qcow2: $(FUZZ_QCOW2_SRC)
 	@mkdir -p $(@D)

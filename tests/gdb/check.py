@@ -230,7 +230,7 @@ def raw_protocol(popek, kernel):
 def options(popek, kernel):
     r = subprocess.run([popek, "--kernel", kernel, "-S"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        timeout=20)
-    check(r.returncode == 1 and b"-S" in r.stderr, "-S without --gdb is refused", r.stderr.decode()[-200:])
+    check(r.returncode == 1 and b"-S" in r.stderr, "-S without --gdb or --monitor is refused", r.stderr.decode()[-200:])
     r = subprocess.run([popek, "--kernel", kernel, "--gdb", "serial:x"], stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, timeout=20)
     check(r.returncode == 1 and b"tcp:" in r.stderr, "a bad --gdb is refused", r.stderr.decode()[-200:])

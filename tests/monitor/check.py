@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""The monitor through --monitor stdio on a pipe (make monitor-check).
+
+Boots the gdb tests' multiboot kernel (tests/gdb/kernel.c) paused (-S) with
+the monitor on a pipe and checks each command's answer against independent
+tools: `break add_numbers` stops where nm says the function is; x/4i there
+gives objdump's instructions at objdump's addresses; stepi moves to the next
+one; `watch counter` stops just after the labelled writing instruction
+(nm's store_end) and x/xw reads the value the kernel wrote; x/8xb gives the
+ELF file's bytes (objdump -s); info registers, mem, pic, pit, pci,
+breakpoints, block, help, a bad command and quit.  Prints "skipped: ..."
+without a compiler that builds 32-bit code or binutils."""
+import argparse
+import os
+import re
+import select
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "gdb"))
+import check as gdbcheck  # noqa: E402  (the kernel's build)
+
+failures = 0
+PROMPT = b"(popek) "
+
+
+def check(ok, what, detail=""):
+    global failures
+    print("check: monitor: %s: %s%s" % (what, "ok" if ok else "FAILED", "" if ok or not detail else ": " + detail))
+    if not ok:
+        failures += 1
+
+
+class Monitor:
+    def __init__(self, popek, kernel):
+        self.p = subprocess.Popen([popek, "--kernel", kernel, "--serial", "null", "--display", "none",
+                                   "--monitor", "stdio", "-S"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)
+        self.buf = b""
+        self.read_prompt()
+
+    def read_prompt(self, timeout=20):
+        """What came before the next prompt."""
+        end = time.time() + timeout
+        while PROMPT not in self.buf and time.time() < end:
+            r, _, _ = select.select([self.p.stdout], [], [], 0.2)
+            if r:
+                chunk = os.read(self.p.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                self.buf += chunk
+        text, _, self.buf = self.buf.partition(PROMPT)
+        return text.decode(errors="replace")
+
+    def ask(self, cmd):
+        self.p.stdin.write(cmd.encode() + b"\n")
+        self.p.stdin.flush()
+        return self.read_prompt()
+
+
+def nm(elf):
+    out = subprocess.run(["nm", elf], stdout=subprocess.PIPE, check=True).stdout.decode()
+    return {f[2]: int(f[0], 16) for f in (l.split() for l in out.splitlines()) if len(f) == 3}
+
+
+def objdump_insns(elf, start, count):
+    out = subprocess.run(["objdump", "-d", "-M", "intel", "--no-show-raw-insn", "--start-address=%#x" % start,
+                          "--stop-address=%#x" % (start + 64), elf], stdout=subprocess.PIPE, check=True).stdout
+    insns = []
+    for line in out.decode().splitlines():
+        m = re.match(r"\s+([0-9a-f]+):\s+(\S+)", line)
+        if m:
+            insns.append((int(m.group(1), 16), m.group(2)))
+    return insns[:count]
+
+
+def objdump_bytes(elf, start, n):
+    out = subprocess.run(["objdump", "-s", "--start-address=%#x" % start, "--stop-address=%#x" % (start + n), elf],
+                         stdout=subprocess.PIPE, check=True).stdout.decode()
+    data = b""
+    for line in out.splitlines():
+        m = re.match(r"\s+[0-9a-f]+ ((?:[0-9a-f]{2,8} ){1,4})", line + " ")
+        if m:
+            data += bytes.fromhex(m.group(1).replace(" ", ""))
+    return data[:n]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--popek", required=True)
+    ap.add_argument("--build", required=True)
+    a = ap.parse_args()
+    for tool in ("nm", "objdump", "gcc", "ld"):
+        if subprocess.run(["sh", "-c", "command -v " + tool], stdout=subprocess.DEVNULL).returncode:
+            print("monitor-check: skipped: %s is not installed" % tool)
+            return 0
+    kernel, why = gdbcheck.build_kernel(a.build)
+    if not kernel:
+        print("monitor-check: skipped: cannot build 32-bit code (gcc-multilib?): " + why.strip().splitlines()[-1])
+        return 0
+    syms = nm(kernel)
+    m = Monitor(a.popek, kernel)
+
+    out = m.ask("break add_numbers")
+    check(("0x%08x <add_numbers>" % syms["add_numbers"]) in out, "break NAME at nm's address", out)
+    out = m.ask("info breakpoints")
+    check("1: breakpoint at 0x%08x" % syms["add_numbers"] in out, "info breakpoints lists it", out)
+    out = m.ask("cont")
+    check("running" in out, "cont runs the paused guest", out)
+    out = m.read_prompt()
+    check("breakpoint 1 hit" in out and "stopped at 0x%08x <add_numbers>" % syms["add_numbers"] in out,
+          "the breakpoint stops the guest at the function", out)
+
+    want = objdump_insns(kernel, syms["add_numbers"], 4)
+    out = m.ask("x/4i $pc")
+    got = [(int(g[0], 16), g[1]) for g in re.findall(r"0x([0-9a-f]{8}):(?: <[^>]*>)?\s+(\S+)", out)]
+    check(len(want) == 4 and got == want, "x/4i agrees with objdump -d (addresses and mnemonics)",
+          "%r vs %r" % (got, want))
+    out = m.ask("info registers")
+    check("EIP=%08x" % syms["add_numbers"] in out and "CS=0008" in out, "info registers: EIP and CS", out[:300])
+    out = m.ask("stepi")
+    check(len(want) > 1 and ("0x%08x" % want[1][0]) in out, "stepi moves to the next instruction", out)
+    out = m.ask("x/8xb add_numbers")
+    fb = objdump_bytes(kernel, syms["add_numbers"], 8)
+    got = bytes(int(x, 16) for x in re.findall(r"0x([0-9a-f]{2})\b", out.split(":", 1)[-1]))
+    check(len(fb) == 8 and got == fb, "x/8xb gives the ELF file's bytes", "%r vs %r" % (got.hex(), fb.hex()))
+
+    out = m.ask("delete 1")
+    out = m.ask("info breakpoints")
+    check("no breakpoints" in out, "delete removes it", out)
+    out = m.ask("watch counter")
+    check("1: watchpoint at 0x%08x <counter>" % syms["counter"] in out, "watch NAME", out)
+    m.ask("cont")
+    out = m.read_prompt()
+    check("watchpoint 1 hit" in out and "stopped at 0x%08x <store_end>" % syms["store_end"] in out,
+          "the watchpoint stops just after the writing instruction", out)
+    out = m.ask("x/1xw counter")
+    check("0x00000041" in out, "x/xw reads the value written (65)", out)
+    out = m.ask("info mem")
+    check("paging is off" in out, "info mem without paging", out)
+    out = m.ask("info pic")
+    check("pic0:" in out and "vector base=08" in out and "pic1:" in out, "info pic", out)
+    out = m.ask("info pit")
+    check(out.count("channel") == 3, "info pit: three channels", out)
+    out = m.ask("info pci")
+    check("00:00.0 8086:1237" in out and "00:01.1 8086:7010" in out, "info pci: the i440FX and the PIIX IDE", out)
+    out = m.ask("info block")
+    check("no drives" in out, "info block", out)
+    out = m.ask("help")
+    check("x/FMT" in out and "break" in out, "help", out)
+    out = m.ask("frobnicate")
+    check("unknown command" in out, "an unknown command is refused", out)
+    out = m.ask("x/4xw 0xfffffff0")
+    check("cannot access" in out or "0x" in out, "memory past RAM is refused or read, no crash", out)
+    m.p.stdin.write(b"quit\n")
+    m.p.stdin.flush()
+    try:
+        status = m.p.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        m.p.kill()
+        status = None
+    err = m.p.stderr.read().decode(errors="replace")
+    check(status == 0, "quit ends the run with status 0", "status %r, %s" % (status, err[-300:]))
+    check("Sanitizer" not in err and "emulator error" not in err, "no emulator error", err[-300:])
+    print("monitor-check: %s" % ("all passed" if not failures else "%d FAILED" % failures))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
