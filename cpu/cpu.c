@@ -54,6 +54,10 @@ static void seg_set(struct cpu *c, int s, uint16_t sel, uint32_t base, uint32_t 
 
 void cpu_reset(struct cpu *c)
 {
+    if ((c->log_mask & CPU_LOG_CPU_RESET) && c->log) {
+        fprintf(c->log, "CPU Reset (the state before it):\n");
+        cpu_dump(c, c->log);
+    }
     memset(c->gpr, 0, sizeof(c->gpr));
     c->eflags = c->mi->flags_fixed1;
     set_arith_flags(c, 0);

@@ -161,6 +161,8 @@ bool cpu_has_fpu(const struct cpu *cpu);
 void cpu_set_trace(struct cpu *cpu, FILE *f);
 /* Diagnostics about the guest, written to f (NULL: none), by kind: */
 #define CPU_LOG_GUEST_ERRORS 0x1u /* e.g. execution from unmapped memory, with the registers */
+#define CPU_LOG_INT 0x2u          /* every interrupt and exception taken, as QEMU's -d int */
+#define CPU_LOG_CPU_RESET 0x4u    /* each reset, with the state before it */
 void cpu_set_log(struct cpu *cpu, FILE *f, unsigned mask);
 /* Prints registers, flags, segments and the bytes at CS:EIP. */
 void cpu_dump(const struct cpu *cpu, FILE *f);

@@ -240,6 +240,7 @@ struct cpu {
     bool brk_skip;
     uint32_t brk_skip_lin;
     uint64_t brk_skip_icount;
+    unsigned long long logged_ints; /* CPU_LOG_INT's line number (cold: last) */
 };
 
 /* ---- general registers ------------------------------------------------ */

@@ -265,8 +265,24 @@ static bool vme_redirect(struct cpu *c, uint8_t vector, uint32_t return_eip)
     return true;
 }
 
+/* One line per event, as QEMU's -d int prints them: the vector, the error
+ * code, i=1 for a software interrupt, the privilege level, where it
+ * happened and the stack; CR2 for a page fault. */
+static void log_int(struct cpu *c, unsigned vector, uint32_t err, bool soft)
+{
+    if (!(c->log_mask & CPU_LOG_INT) || !c->log)
+        return;
+    fprintf(c->log, "%6llu: v=%02x e=%04x i=%d cpl=%u IP=%04x:%08x pc=%08x SP=%04x:%08x", c->logged_ints++,
+            vector, err & 0xFFFF, soft, c->cpl, c->seg[S_CS].sel, c->eip, c->seg[S_CS].base + c->eip,
+            c->seg[S_SS].sel, c->gpr[R_ESP]);
+    if (vector == EXC_PF)
+        fprintf(c->log, " CR2=%08x", c->cr2);
+    fprintf(c->log, " EAX=%08x\n", c->gpr[R_EAX]);
+}
+
 void cpu_software_interrupt(struct cpu *c, uint8_t vector, uint32_t return_eip, enum soft_int kind)
 {
+    log_int(c, vector, 0, true);
     if (!(c->cr0 & CR0_PE)) {
         deliver_real(c, vector, return_eip);
         return;
@@ -285,6 +301,7 @@ void cpu_software_interrupt(struct cpu *c, uint8_t vector, uint32_t return_eip, 
 
 void cpu_hw_interrupt(struct cpu *c, uint8_t vector)
 {
+    log_int(c, vector, 0, false);
     c->deliv_ext = 1;
     if (c->cr0 & CR0_PE)
         deliver_protected(c, vector, c->eip, false, false, 0, 1);
@@ -332,6 +349,7 @@ bool cpu_deliver_exception(struct cpu *c)
             err |= 1; /* EXT: caused by an event external to the program */
         }
     }
+    log_int(c, (unsigned)vector, has_err ? err : 0, false);
     c->deliv_vec = vector;
     c->deliv_ext = 1;
     /* The P6 sets RF in the image of a fault (not of an instruction

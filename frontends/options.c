@@ -173,10 +173,16 @@ static int parse_log(const char *arg, unsigned *mask, FILE *out, FILE *err)
     for (char *save = NULL, *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
         if (!strcmp(item, "guest_errors")) {
             m |= CPU_LOG_GUEST_ERRORS;
+        } else if (!strcmp(item, "int")) {
+            m |= CPU_LOG_INT;
+        } else if (!strcmp(item, "cpu_reset")) {
+            m |= CPU_LOG_CPU_RESET;
         } else if (!strcmp(item, "help")) {
             fprintf(out, "Log items (comma separated):\n"
                          "guest_errors  what the guest does that is almost surely a bug (execution from\n"
-                         "              unmapped memory), with the registers\n");
+                         "              unmapped memory), with the registers\n"
+                         "int           every interrupt and exception taken, one line each (QEMU's -d int)\n"
+                         "cpu_reset     each CPU reset, with the state before it\n");
             return 1;
         } else {
             fprintf(err, "popek: unknown log item '%s' (try '--log help')\n", item);

@@ -87,6 +87,31 @@ def objdump_bytes(elf, start, n):
     return data[:n]
 
 
+def log_int(popek):
+    """--log int under SeaBIOS for 2 s of guest time: the timer interrupt
+    (IRQ0, vector 8) and the BIOS's INT 1Ch it chains come 18.2065 times a
+    second (1193182 Hz / 65536), and the INT 10h teletype calls (AH=0Eh)
+    spell the banner SeaBIOS prints."""
+    if not os.path.exists("/usr/share/seabios/bios-256k.bin"):
+        print("monitor-check: log int: skipped: no SeaBIOS")
+        return
+    log = os.path.join(os.path.dirname(os.path.abspath(popek)), "build", "monitor", "int.log")
+    os.makedirs(os.path.dirname(log), exist_ok=True)
+    r = subprocess.run([popek, "--display", "none", "--at", "2s:quit", "--log", "int", "--log-file", log],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
+    lines = open(log).read().splitlines() if os.path.exists(log) else []
+    ev = [dict(kv.split("=", 1) for kv in l.split()[1:] if "=" in kv) for l in lines]
+    irq0 = sum(1 for e in ev if e.get("v") == "08" and e.get("i") == "0")
+    int1c = sum(1 for e in ev if e.get("v") == "1c" and e.get("i") == "1")
+    ticks = int(2 * 1193182 / 65536)
+    check(r.returncode == 0 and irq0 == ticks, "--log int: IRQ0 %d times in 2 s (the PIT's %d)" % (irq0, ticks),
+          r.stderr.decode()[-200:])
+    check(int1c == irq0, "--log int: INT 1Ch once per tick", "%d vs %d" % (int1c, irq0))
+    text = "".join(chr(int(e["EAX"], 16) & 0xFF) for e in ev
+                   if e.get("v") == "10" and e.get("i") == "1" and (int(e.get("EAX", "0"), 16) >> 8) & 0xFF == 0x0E)
+    check("SeaBIOS (version" in text, "--log int: the INT 10h teletype calls spell the banner", text[:80])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--popek", required=True)
@@ -164,6 +189,7 @@ def main():
     err = m.p.stderr.read().decode(errors="replace")
     check(status == 0, "quit ends the run with status 0", "status %r, %s" % (status, err[-300:]))
     check("Sanitizer" not in err and "emulator error" not in err, "no emulator error", err[-300:])
+    log_int(a.popek)
     print("monitor-check: %s" % ("all passed" if not failures else "%d FAILED" % failures))
     return 1 if failures else 0
 
