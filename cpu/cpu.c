@@ -20,6 +20,7 @@ struct cpu *cpu_create(enum cpu_model model, struct bus *bus)
     }
     c->mi = &cpu_models[model];
     c->bus = bus;
+    c->tfilter = (struct cpu_trace_filter){ 0, 0xFFFFFFFFu, 0xF, 0 };
     bus->code_write_hook = cpu_code_write_hook;
     bus->code_write_opaque = c;
     cpu_tlb_init(c);
@@ -269,6 +270,18 @@ const char *cpu_error(const struct cpu *c)
 uint64_t cpu_instructions(const struct cpu *c)
 {
     return c->icount;
+}
+
+void cpu_set_trace_filter(struct cpu *c, const struct cpu_trace_filter *f)
+{
+    c->tfilter = *f;
+    c->traced = 0;
+}
+
+void cpu_set_trace_disasm(struct cpu *c, cpu_disasm_fn fn, void *opaque)
+{
+    c->tdisasm = fn;
+    c->tdisasm_opaque = opaque;
 }
 
 void cpu_set_log(struct cpu *c, FILE *f, unsigned mask)

@@ -159,6 +159,21 @@ bool cpu_has_fpu(const struct cpu *cpu);
 
 /* Writes one line per executed instruction to f (NULL turns it off). */
 void cpu_set_trace(struct cpu *cpu, FILE *f);
+/* Which instructions the trace writes: those at linear addresses in
+ * [lo, hi], at the privilege levels whose bits are set in cpl_mask (bit n:
+ * CPL n), and no more than max of them (0: no limit). */
+struct cpu_trace_filter {
+    uint32_t lo, hi;
+    unsigned cpl_mask;
+    uint64_t max;
+};
+void cpu_set_trace_filter(struct cpu *cpu, const struct cpu_trace_filter *f);
+/* A disassembler for the trace's mnemonic column (the frontend's; the
+ * core has only its own operation names): writes the instruction at addr
+ * (bits 16 or 32) to buf and returns its length, 0 if it cannot. */
+typedef unsigned (*cpu_disasm_fn)(void *opaque, unsigned bits, uint32_t addr, const uint8_t *code, size_t len,
+                                  char *buf, size_t buflen);
+void cpu_set_trace_disasm(struct cpu *cpu, cpu_disasm_fn fn, void *opaque);
 /* Diagnostics about the guest, written to f (NULL: none), by kind: */
 #define CPU_LOG_GUEST_ERRORS 0x1u /* e.g. execution from unmapped memory, with the registers */
 #define CPU_LOG_INT 0x2u          /* every interrupt and exception taken, as QEMU's -d int */

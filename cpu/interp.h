@@ -241,6 +241,10 @@ struct cpu {
     uint32_t brk_skip_lin;
     uint64_t brk_skip_icount;
     unsigned long long logged_ints; /* CPU_LOG_INT's line number (cold: last) */
+    struct cpu_trace_filter tfilter; /* which instructions --trace writes */
+    uint64_t traced;                 /* how many it wrote */
+    cpu_disasm_fn tdisasm;           /* the trace's disassembler, or NULL */
+    void *tdisasm_opaque;
 };
 
 /* ---- general registers ------------------------------------------------ */

@@ -50,6 +50,11 @@ static void flags_string(uint32_t f, char *s)
 
 void cpu_trace_insn(struct cpu *c, const struct insn *in)
 {
+    const struct cpu_trace_filter *tf = &c->tfilter;
+    uint32_t lin = c->seg[S_CS].base + c->eip;
+    if (lin < tf->lo || lin > tf->hi || !(tf->cpl_mask & (1u << c->cpl)) || (tf->max && c->traced >= tf->max))
+        return;
+    c->traced++;
     uint8_t bytes[16];
     unsigned n = peek_code(c, bytes, in->len < 16 ? in->len : 16);
     char hex[40] = "";
@@ -58,6 +63,12 @@ void cpu_trace_insn(struct cpu *c, const struct insn *in)
     const char *mn = cpu_op_name(in->op);
     if (strcmp(mn, "shift") == 0)
         mn = shift_names[in->reg];
+    char text[96];
+    if (c->tdisasm) {
+        bool b32 = (c->cr0 & CR0_PE) && !cpu_v86(c) && (c->seg[S_CS].attr & SA_DB);
+        if (c->tdisasm(c->tdisasm_opaque, b32 ? 32 : 16, lin, bytes, n, text, sizeof(text)))
+            mn = text;
+    }
     char fl[16];
     uint32_t ef = get_eflags(c);
     flags_string(ef, fl);

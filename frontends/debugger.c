@@ -159,3 +159,20 @@ void debugger_rcmd(void *opaque, const char *line, FILE *out)
     struct debugger *d = opaque;
     monitor_exec_to(&d->mon, line, print_file, out);
 }
+
+unsigned debugger_trace_disasm(void *opaque, unsigned bits, uint32_t addr, const uint8_t *code, size_t len,
+                               char *buf, size_t buflen)
+{
+    struct debugger *d = opaque;
+    if (!d->dis_ok)
+        return 0;
+    char text[80], sym[120];
+    unsigned n = disasm_one(&d->dis, bits, addr, code, len, text, sizeof(text));
+    if (!n)
+        return 0;
+    if (symtab_format(&d->syms, addr, sym, sizeof(sym)))
+        snprintf(buf, buflen, "<%s> %s", sym, text);
+    else
+        snprintf(buf, buflen, "%s", text);
+    return n;
+}

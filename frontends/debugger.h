@@ -35,6 +35,10 @@ void debugger_close(struct debugger *d);
 void debugger_poll(struct debugger *d);
 /* The run stopped at a monitor breakpoint: say where; the guest pauses. */
 void debugger_hit(struct debugger *d);
+/* The trace's mnemonic column (cpu_disasm_fn): Capstone's text, after
+ * <symbol+offset> where a symbol covers the address. */
+unsigned debugger_trace_disasm(void *opaque, unsigned bits, uint32_t addr, const uint8_t *code, size_t len,
+                               char *buf, size_t buflen);
 /* For gdb's qRcmd. */
 void debugger_rcmd(void *opaque, const char *line, FILE *out);
 

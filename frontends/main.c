@@ -609,8 +609,11 @@ static int frontend_run(struct frontend *fe)
         machine_free(&fe->machine);
         return POPEK_EXIT_USAGE;
     }
-    if (fe->trace)
+    if (fe->trace) {
         cpu_set_trace(fe->machine.cpu, fe->trace);
+        cpu_set_trace_filter(fe->machine.cpu, &fe->opt.trace_filter);
+        cpu_set_trace_disasm(fe->machine.cpu, debugger_trace_disasm, &fe->dbg);
+    }
     /* Someone at a terminal sees what starts and how to get out. */
     if (fe->term.raw)
         fprintf(stderr, "popek: booting %s, %u MiB, CPU %s (Ctrl-A x quits, Ctrl-A h lists the keys)\r\n", what,

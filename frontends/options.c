@@ -42,6 +42,7 @@ enum {
     OPT_GDB,
     OPT_MONITOR,
     OPT_SYMBOLS,
+    OPT_TRACE_FILTER,
 };
 
 static const struct option long_options[] = {
@@ -78,6 +79,7 @@ static const struct option long_options[] = {
     {"gdb", required_argument, NULL, OPT_GDB},
     {"monitor", required_argument, NULL, OPT_MONITOR},
     {"symbols", required_argument, NULL, OPT_SYMBOLS},
+    {"trace-filter", required_argument, NULL, OPT_TRACE_FILTER},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -193,9 +195,52 @@ static int parse_log(const char *arg, unsigned *mask, FILE *out, FILE *err)
     return 0;
 }
 
+/* --trace-filter range=LO-HI,cpl=0/3,count=N */
+static int parse_trace_filter(struct options *o, const char *arg, FILE *err)
+{
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", arg);
+    struct cpu_trace_filter f = { 0, 0xFFFFFFFFu, 0xF, 0 };
+    for (char *save = NULL, *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        char *end;
+        if (!strncmp(item, "range=", 6)) {
+            unsigned long long lo = strtoull(item + 6, &end, 0), hi;
+            if (*end != '-' || lo > 0xFFFFFFFFull)
+                goto bad;
+            hi = strtoull(end + 1, &end, 0);
+            if (*end || hi > 0xFFFFFFFFull || hi < lo)
+                goto bad;
+            f.lo = (uint32_t)lo;
+            f.hi = (uint32_t)hi;
+        } else if (!strncmp(item, "cpl=", 4)) {
+            f.cpl_mask = 0;
+            for (char *p = item + 4; *p; p++) {
+                if (*p >= '0' && *p <= '3')
+                    f.cpl_mask |= 1u << (*p - '0');
+                else if (*p != '/')
+                    goto bad;
+            }
+            if (!f.cpl_mask)
+                goto bad;
+        } else if (!strncmp(item, "count=", 6)) {
+            f.max = strtoull(item + 6, &end, 0);
+            if (*end || !f.max)
+                goto bad;
+        } else {
+            goto bad;
+        }
+    }
+    o->trace_filter = f;
+    return 0;
+bad:
+    fprintf(err, "popek: --trace-filter wants range=LO-HI, cpl=N[/N...] and count=N, not '%s'\n", arg);
+    return -1;
+}
+
 void options_default(struct options *o)
 {
     memset(o, 0, sizeof(*o));
+    o->trace_filter = (struct cpu_trace_filter){ 0, 0xFFFFFFFFu, 0xF, 0 };
     o->model = CPU_P6;
     o->ram_size = 32u << 20;
     o->splash_ms = -1;
@@ -230,6 +275,9 @@ void options_usage(FILE *f, const char *prog)
             "  -m, --memory SIZE  guest RAM: a number with a K, M or G suffix, e.g. 640K,\n"
             "                     32M, 1G; a bare number is MiB (default 32M)\n"
             "  --trace FILE       write one line per executed instruction to FILE\n"
+            "  --trace-filter range=LO-HI,cpl=N[/N..],count=N\n"
+            "                     only instructions at those linear addresses and\n"
+            "                     privilege levels, at most N of them\n"
             "                     ('-' for standard output)\n"
             "  --stats            when the run ends, print to standard error one line:\n"
             "                       popek: N instructions in S s: M MIPS\n"
@@ -730,6 +778,10 @@ enum opt_result options_parse(struct options *o, int argc, char **qargv, FILE *o
             break;
         case OPT_GDB: o->gdb = optarg; break;
         case OPT_SYMBOLS: o->symbols = optarg; break;
+        case OPT_TRACE_FILTER:
+            if (parse_trace_filter(o, optarg, err) < 0)
+                goto done;
+            break;
         case OPT_MONITOR:
             if (strcmp(optarg, "stdio")) {
                 fprintf(err, "popek: --monitor wants stdio, not '%s'\n", optarg);

@@ -112,6 +112,29 @@ def log_int(popek):
     check("SeaBIOS (version" in text, "--log int: the INT 10h teletype calls spell the banner", text[:80])
 
 
+def trace(popek, kernel, syms, build):
+    """--trace with --trace-filter: only the range, at most count lines, each
+    with objdump's mnemonic and <symbol+offset>; a CPL the kernel never
+    runs at gives nothing."""
+    out = os.path.join(build, "trace.txt")
+    start = syms["add_numbers"]
+    r = subprocess.run([popek, "--kernel", kernel, "--serial", "null", "--trace", out, "--trace-filter",
+                        "range=%#x-%#x,count=6" % (start, start + 0x40)], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, timeout=60)
+    lines = open(out).read().splitlines() if os.path.exists(out) else []
+    want = dict(objdump_insns(kernel, start, 40))
+    ok = len(lines) == 6
+    for l in lines:
+        f = l.split()
+        addr = int(f[0].split(":")[1], 16)
+        ok = ok and start <= addr <= start + 0x40 and f[2].startswith("<add_numbers") and want.get(addr) == f[3]
+    check(r.returncode == 33 and ok, "--trace-filter range and count; mnemonics as objdump's, with symbols",
+          "\n".join(l[:90] for l in lines[:8]))
+    r = subprocess.run([popek, "--kernel", kernel, "--serial", "null", "--trace", out, "--trace-filter", "cpl=3"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
+    check(r.returncode == 33 and os.path.getsize(out) == 0, "--trace-filter cpl=3: nothing from a CPL 0 kernel")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--popek", required=True)
@@ -190,6 +213,7 @@ def main():
     check(status == 0, "quit ends the run with status 0", "status %r, %s" % (status, err[-300:]))
     check("Sanitizer" not in err and "emulator error" not in err, "no emulator error", err[-300:])
     log_int(a.popek)
+    trace(a.popek, kernel, syms, a.build)
     print("monitor-check: %s" % ("all passed" if not failures else "%d FAILED" % failures))
     return 1 if failures else 0
 
