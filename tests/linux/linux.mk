@@ -52,6 +52,16 @@ $(LINUX_DIR)/hdd.img: tests/linux/mkhdd.py tests/linux/init-hdd tests/linux/mkin
 		$(LINUX_DIR)/vmlinuz $(LINUX_DIR)/busybox $(LINUX_DIR)/modules/order
 	@python3 tests/linux/mkhdd.py $(LINUX_DIR) $@ || echo "linux: the hard-disk image could not be built"
 
+$(LINUX_DIR)/initrd-kallsyms.gz: tests/linux/init-kallsyms tests/linux/mkinitramfs.py $(LINUX_DIR)/busybox
+	python3 tests/linux/mkinitramfs.py $(LINUX_DIR)/busybox tests/linux/init-kallsyms $@
+
+# Real gdb against the kernel (tests/gdb/linux.py): a breakpoint on a kernel
+# function by its /proc/kallsyms address, backtrace, the monitor.
+.PHONY: gdb-linux-check
+CHECKS += gdb-linux-check
+gdb-linux-check: popek $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/initrd-kallsyms.gz
+	python3 tests/gdb/linux.py ./popek $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/initrd-kallsyms.gz
+
 .PHONY: linux-check run-demo bench-linux-boot linux-disk-check linux-hdd-check
 CHECKS += linux-hdd-check
 linux-hdd-check: popek $(LINUX_DIR)/hdd.img
