@@ -353,7 +353,14 @@ static void cmd_rcmd(struct gdbstub *s, struct cmd *c)
     else
         fprintf(f, "unknown command: %s (try 'monitor help')\n", line);
     fclose(f);
-    /* The output as hex in one reply, cut to what a packet holds. */
+    /* The output as hex in one reply, cut to what a packet holds; a
+     * command that says nothing answers OK (an empty reply would tell gdb
+     * that qRcmd is not supported). */
+    if (tlen == 0) {
+        free(text);
+        send_str(s, "OK");
+        return;
+    }
     if (tlen > GDB_PACKET_MAX / 2)
         tlen = GDB_PACKET_MAX / 2;
     send_packet(s, s->reply, gdb_hex_encode(s->reply, (const uint8_t *)text, tlen));

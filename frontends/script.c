@@ -89,6 +89,9 @@ static void run_action(struct script *s, struct script_action *a, uint64_t now)
     case SCRIPT_REGISTERS:
         cpu_dump(s->m->cpu, stderr);
         break;
+    case SCRIPT_BREAK: /* as a debugger's Ctrl-C: gdb hears SIGINT, the monitor pauses */
+        machine_request_break(s->m);
+        break;
     case SCRIPT_SCREENDUMP:
         if (!s->screendump || s->screendump(s->screendump_opaque, a->arg) < 0) {
             s->failed = true;
@@ -175,6 +178,7 @@ int script_parse(struct script *s, const char *text, FILE *err)
         { "type", SCRIPT_TYPE, true },
         { "screendump", SCRIPT_SCREENDUMP, true },
         { "registers", SCRIPT_REGISTERS, false },
+        { "break", SCRIPT_BREAK, false },
     };
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
         if (strlen(cmds[i].name) != clen || strncmp(cmds[i].name, cmd, clen) != 0)
@@ -205,7 +209,7 @@ int script_parse(struct script *s, const char *text, FILE *err)
         s->n++;
         return 0;
     }
-    fprintf(err, "popek: --at: unknown command '%.*s' (quit, sendkey, type, screendump, registers)\n", (int)clen, cmd);
+    fprintf(err, "popek: --at: unknown command '%.*s' (quit, sendkey, type, screendump, registers, break)\n", (int)clen, cmd);
     return -1;
 }
 

@@ -26,7 +26,7 @@ struct machine;
 #define SCRIPT_MAX 32
 #define SCRIPT_ARG_MAX 512
 
-enum script_kind { SCRIPT_QUIT, SCRIPT_SENDKEY, SCRIPT_TYPE, SCRIPT_SCREENDUMP, SCRIPT_REGISTERS };
+enum script_kind { SCRIPT_QUIT, SCRIPT_SENDKEY, SCRIPT_TYPE, SCRIPT_SCREENDUMP, SCRIPT_REGISTERS, SCRIPT_BREAK };
 
 struct script_action {
     uint64_t at_ns;

@@ -34,10 +34,10 @@ def check(ok, what, detail=""):
 
 
 class Monitor:
-    def __init__(self, popek, kernel):
+    def __init__(self, popek, kernel, extra=("-S",)):
         self.p = subprocess.Popen([popek, "--kernel", kernel, "--serial", "null", "--display", "none",
-                                   "--monitor", "stdio", "-S"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE)
+                                   "--monitor", "stdio"] + list(extra), stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.buf = b""
         self.read_prompt()
 
@@ -212,6 +212,17 @@ def main():
     err = m.p.stderr.read().decode(errors="replace")
     check(status == 0, "quit ends the run with status 0", "status %r, %s" % (status, err[-300:]))
     check("Sanitizer" not in err and "emulator error" not in err, "no emulator error", err[-300:])
+    # --at TIME:break stops a spinning guest as a debugger's Ctrl-C would.
+    m = Monitor(a.popek, kernel, ["--append", "spin", "--at", "20ms:break"])
+    out = m.read_prompt()
+    check("stopped at 0x" in out, "--at 20ms:break pauses a spinning guest and says where", out)
+    out = m.ask("info registers")
+    icount = re.search(r"after (\d+) instructions", out)
+    out2 = m.ask("info registers")
+    check(icount and icount.group(0) in out2, "paused: the instruction count stands still", out2[:200])
+    m.p.stdin.write(b"quit\n")
+    m.p.stdin.flush()
+    check(m.p.wait(timeout=20) == 0, "quit while paused")
     log_int(a.popek)
     trace(a.popek, kernel, syms, a.build)
     print("monitor-check: %s" % ("all passed" if not failures else "%d FAILED" % failures))
