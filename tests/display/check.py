@@ -165,25 +165,24 @@ def sdl_checks(a, tmp):
                 p.terminate()
                 p.communicate(timeout=30)
                 print("display-check: sdl: xdotool found no window for the mouse run; starting it again")
-        if True:  # (the run above writes to out itself)
-            enabled = wid is not None and wait_for(lambda: file_has(out, "gfx: mouse enabled"), 30)
-            packets = []
-            if enabled:
-                subprocess.run(["xdotool", "mousemove", "--window", wid, "100", "100", "click", "1"], env=env)
-                time.sleep(0.5)
-                for _ in range(5):
-                    subprocess.run(["xdotool", "mousemove_relative", "--", "7", "-5"], env=env)
-                    time.sleep(0.1)
-                subprocess.run(["xdotool", "mousedown", "1"], env=env)
-                time.sleep(0.3)
-                subprocess.run(["xdotool", "mouseup", "1"], env=env)
-                wait_for(lambda: file_has(out, "mouse: 09"), 5)
-                with open(out, "rb") as f:
-                    for line in f.read().decode("latin-1").splitlines():
-                        if line.startswith("mouse: "):
-                            packets.append([int(x, 16) for x in line[7:].split()])
-            p.terminate()
-            err = p.communicate(timeout=30)[1]
+        enabled = wid is not None and wait_for(lambda: file_has(out, "gfx: mouse enabled"), 30)
+        packets = []
+        if enabled:
+            subprocess.run(["xdotool", "mousemove", "--window", wid, "100", "100", "click", "1"], env=env)
+            time.sleep(0.5)
+            for _ in range(5):
+                subprocess.run(["xdotool", "mousemove_relative", "--", "7", "-5"], env=env)
+                time.sleep(0.1)
+            subprocess.run(["xdotool", "mousedown", "1"], env=env)
+            time.sleep(0.3)
+            subprocess.run(["xdotool", "mouseup", "1"], env=env)
+            wait_for(lambda: file_has(out, "mouse: 09"), 5)
+            with open(out, "rb") as f:
+                for line in f.read().decode("latin-1").splitlines():
+                    if line.startswith("mouse: "):
+                        packets.append([int(x, 16) for x in line[7:].split()])
+        p.terminate()
+        err = p.communicate(timeout=30)[1]
         with open(out, "rb") as f:
             said = f.read().decode("latin-1")
         check(enabled, "sdl: the guest enabled the PS/2 mouse through the BIOS",
