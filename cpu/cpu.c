@@ -20,7 +20,7 @@ struct cpu *cpu_create(enum cpu_model model, struct bus *bus)
     }
     c->mi = &cpu_models[model];
     c->bus = bus;
-    c->tfilter = (struct cpu_trace_filter){ 0, 0xFFFFFFFFu, 0xF, 0 };
+    c->tfilter = (struct cpu_trace_filter){ 0, 0xFFFFFFFFu, 0xF, 0, 0 };
     bus->code_write_hook = cpu_code_write_hook;
     bus->code_write_opaque = c;
     cpu_tlb_init(c);
@@ -256,10 +256,26 @@ void cpu_request_stop(struct cpu *c)
     c->events = true;
 }
 
+/* A trace that starts at from= waits, held, until the count gets there:
+ * until then the CPU runs at full speed, outside the careful lane. */
+static void trace_hold(struct cpu *c)
+{
+    if (!c->trace && c->trace_held) {
+        c->trace = c->trace_held;
+        c->trace_held = NULL;
+    }
+    if (c->trace && c->icount < c->tfilter.from) {
+        c->trace_held = c->trace;
+        c->trace = NULL;
+    }
+    c->events = true;
+}
+
 void cpu_set_trace(struct cpu *c, FILE *f)
 {
     c->trace = f;
-    c->events = true;
+    c->trace_held = NULL;
+    trace_hold(c);
 }
 
 const char *cpu_error(const struct cpu *c)
@@ -276,6 +292,7 @@ void cpu_set_trace_filter(struct cpu *c, const struct cpu_trace_filter *f)
 {
     c->tfilter = *f;
     c->traced = 0;
+    trace_hold(c);
 }
 
 void cpu_set_trace_disasm(struct cpu *c, cpu_disasm_fn fn, void *opaque)
@@ -518,6 +535,12 @@ enum cpu_exit cpu_run(struct cpu *c, uint64_t budget, uint64_t *executed)
 {
     uint64_t start = c->icount;
     c->run_limit = c->icount + budget;
+    if (unlikely(c->trace_held != NULL)) {
+        if (c->icount >= c->tfilter.from)
+            trace_hold(c); /* the trace starts here */
+        else if (c->run_limit > c->tfilter.from)
+            c->run_limit = c->tfilter.from;
+    }
     c->stepping = false;
     c->exit_now = false;
     c->hit.hit = false;

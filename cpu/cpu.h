@@ -112,6 +112,18 @@ struct cpu_fpu_state {
 void cpu_get_fpu_state(const struct cpu *cpu, struct cpu_fpu_state *st);
 void cpu_set_fpu_state(struct cpu *cpu, const struct cpu_fpu_state *st);
 
+/* The CPU's section of a savestate (cpu/savestate.c, mem/sv.h), taken at
+ * an instruction boundary.  cpu_load checks the model and FPU match and
+ * every value it can, flushes what is cached, and touches nothing outside
+ * the CPU; cpu_post_load then tells the board what the loaded MSRs imply
+ * (the local APIC's base), once every device is loaded. */
+#define CPU_SV_VERSION 1
+struct sv_writer;
+struct sv_reader;
+void cpu_save(const struct cpu *cpu, struct sv_writer *w);
+void cpu_load(struct cpu *cpu, struct sv_reader *r, unsigned version);
+void cpu_post_load(struct cpu *cpu);
+
 /* A debugger's breakpoints and watchpoints, kept by the emulator (guest
  * memory is never patched, the guest's DR0-DR7 stay its own).  Execution
  * breakpoints stop before the instruction at a linear address (CS base +
@@ -166,6 +178,7 @@ struct cpu_trace_filter {
     uint32_t lo, hi;
     unsigned cpl_mask;
     uint64_t max;
+    uint64_t from; /* the first instruction count traced */
 };
 void cpu_set_trace_filter(struct cpu *cpu, const struct cpu_trace_filter *f);
 /* A disassembler for the trace's mnemonic column (the frontend's; the

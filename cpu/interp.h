@@ -243,6 +243,7 @@ struct cpu {
     unsigned long long logged_ints; /* CPU_LOG_INT's line number (cold: last) */
     struct cpu_trace_filter tfilter; /* which instructions --trace writes */
     uint64_t traced;                 /* how many it wrote */
+    FILE *trace_held;                /* the trace until tfilter.from is reached */
     cpu_disasm_fn tdisasm;           /* the trace's disassembler, or NULL */
     void *tdisasm_opaque;
 };

@@ -52,7 +52,8 @@ void cpu_trace_insn(struct cpu *c, const struct insn *in)
 {
     const struct cpu_trace_filter *tf = &c->tfilter;
     uint32_t lin = c->seg[S_CS].base + c->eip;
-    if (lin < tf->lo || lin > tf->hi || !(tf->cpl_mask & (1u << c->cpl)) || (tf->max && c->traced >= tf->max))
+    if (lin < tf->lo || lin > tf->hi || !(tf->cpl_mask & (1u << c->cpl)) || (tf->max && c->traced >= tf->max) ||
+        c->icount < tf->from)
         return;
     c->traced++;
     uint8_t bytes[16];

@@ -1,6 +1,8 @@
 /* The virtual clock (see clock.h). */
 #include "devices/clock.h"
 
+#include "mem/sv.h"
+
 #include <string.h>
 
 void clock_init(struct vclock *clk, unsigned mips)
@@ -82,4 +84,31 @@ void clock_advance_to(struct vclock *clk, uint64_t t)
     }
     if (t > clk->now)
         clk->now = t;
+}
+
+void clock_save(const struct vclock *clk, struct sv_writer *w)
+{
+    sv_put_u64(w, clk->now);
+    sv_put_u32(w, clk->ns_per_insn_q16);
+    sv_put_u32(w, clk->frac);
+}
+
+void clock_load(struct vclock *clk, struct sv_reader *r, unsigned version)
+{
+    if (version != CLOCK_SV_VERSION) {
+        sv_fail(r, "version %u, this Popek reads %u", version, CLOCK_SV_VERSION);
+        return;
+    }
+    uint64_t now = sv_get_u64(r);
+    uint32_t rate = sv_get_u32(r);
+    uint32_t frac = sv_get_max(r, 4, 0xFFFF, "the sub-nanosecond remainder");
+    if (sv_ok(r) && rate != clk->ns_per_insn_q16) {
+        sv_fail(r, "saved at %.3f ns per instruction, this machine runs at %.3f (--mips)", rate / 65536.0,
+                clk->ns_per_insn_q16 / 65536.0);
+        return;
+    }
+    if (sv_check(r, now != CLOCK_NEVER, "the time")) {
+        clk->now = now;
+        clk->frac = frac;
+    }
 }

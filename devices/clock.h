@@ -59,4 +59,13 @@ uint64_t clock_next_deadline(const struct vclock *clk);
  * deadline is <= t in deadline order, each with the clock at its deadline. */
 void clock_advance_to(struct vclock *clk, uint64_t t);
 
+/* The clock's part of a savestate (mem/sv.h): the time and its rate, which
+ * must match this machine's.  Each timer's deadline is saved by the
+ * device that owns it. */
+#define CLOCK_SV_VERSION 1
+struct sv_writer;
+struct sv_reader;
+void clock_save(const struct vclock *clk, struct sv_writer *w);
+void clock_load(struct vclock *clk, struct sv_reader *r, unsigned version);
+
 #endif

@@ -23,6 +23,7 @@
 #include "frontends/options.h"
 #include "frontends/screendump.h"
 #include "machine/machine.h"
+#include "machine/savestate.h"
 
 struct frontend {
     struct options opt;
@@ -601,6 +602,15 @@ static int frontend_run(struct frontend *fe)
         teardown(fe);
         machine_free(&fe->machine);
         return POPEK_EXIT_USAGE;
+    }
+    if (fe->opt.loadvm) {
+        char err[300];
+        if (machine_loadvm(&fe->machine, fe->opt.loadvm, err, sizeof err) < 0) {
+            fprintf(stderr, "popek: --loadvm %s\n", err);
+            teardown(fe);
+            machine_free(&fe->machine);
+            return POPEK_EXIT_USAGE;
+        }
     }
     fe->opt.script.screendump = frontend_screendump;
     fe->opt.script.screendump_opaque = fe;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "frontends/screendump.h"
+#include "machine/savestate.h"
 #include "frontends/script.h"
 
 static void say(struct monitor *mon, const char *fmt, ...)
@@ -576,6 +577,33 @@ static void cmd_stepi(struct monitor *mon, const char *arg)
     }
 }
 
+/* While the guest runs, the machine saves or loads at its next slice
+ * boundary (where no timer is half fired) and says so on standard error;
+ * paused, it happens now and the answer comes here. */
+static bool cmd_savevm(struct monitor *mon, bool load, const char *path, bool paused)
+{
+    if (!path || !*path) {
+        say(mon, "usage: %s FILE\n", load ? "loadvm" : "savevm");
+        return false;
+    }
+    if (!paused) {
+        if (load)
+            machine_request_loadvm(mon->m, path);
+        else
+            machine_request_savevm(mon->m, path);
+        return true;
+    }
+    char err[300];
+    int rc = load ? machine_loadvm(mon->m, path, err, sizeof err) : machine_savevm(mon->m, path, err, sizeof err);
+    if (rc < 0) {
+        say(mon, "%s failed: %s\n", load ? "loadvm" : "savevm", err);
+        return false;
+    }
+    say(mon, "%s %s at instruction %llu\n", load ? "loaded" : "saved", path,
+        (unsigned long long)cpu_instructions(mon->m->cpu));
+    return true;
+}
+
 static void help(struct monitor *mon)
 {
     say(mon, "info registers|mem|tlb|pic|pit|pci|lapic|block|breakpoints\n"
@@ -583,6 +611,7 @@ static void help(struct monitor *mon)
              "break ADDR, watch|rwatch|awatch ADDR [LEN], delete N\n"
              "stepi [N] (si), stop, cont (c)\n"
              "screendump FILE, sendkey KEYS, system_reset, system_powerdown, quit (q)\n"
+             "savevm FILE, loadvm FILE   the whole machine's state to / from a file\n"
              "ADDR: a number, $reg, $pc (CS base + EIP), a symbol, or one of them +/- a number\n");
 }
 
@@ -652,6 +681,8 @@ bool monitor_exec(struct monitor *mon, const char *line)
             say(mon, "unknown key name\n");
             return false;
         }
+    } else if (!strcmp(cmd, "savevm") || !strcmp(cmd, "loadvm")) {
+        return cmd_savevm(mon, cmd[0] == 'l', arg, paused);
     } else if (!strcmp(cmd, "system_reset")) {
         machine_system_reset(mon->m);
     } else if (!strcmp(cmd, "system_powerdown")) {

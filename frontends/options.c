@@ -43,6 +43,7 @@ enum {
     OPT_MONITOR,
     OPT_SYMBOLS,
     OPT_TRACE_FILTER,
+    OPT_LOADVM,
 };
 
 static const struct option long_options[] = {
@@ -79,6 +80,7 @@ static const struct option long_options[] = {
     {"gdb", required_argument, NULL, OPT_GDB},
     {"monitor", required_argument, NULL, OPT_MONITOR},
     {"symbols", required_argument, NULL, OPT_SYMBOLS},
+    {"loadvm", required_argument, NULL, OPT_LOADVM},
     {"trace-filter", required_argument, NULL, OPT_TRACE_FILTER},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -99,7 +101,7 @@ static const struct {
     { "debugcon", "--debugcon" }, { "boot", "--boot" }, { "vga", "--vga" }, { "option-rom", "--option-rom" },
     { "display", "--display" }, { "hda", "--hda" }, { "hdb", "--hdb" }, { "hdc", "--hdc" }, { "hdd", "--hdd" },
     { "drive", "--drive" }, { "snapshot", "--snapshot" }, { "cdrom", "--cdrom" }, { "fda", "--fda" }, { "fdb", "--fdb" },
-    { "gdb", "--gdb" }, { "monitor", "--monitor" },
+    { "gdb", "--gdb" }, { "monitor", "--monitor" }, { "loadvm", "--loadvm" },
     /* Popek's own long options, written with one dash */
     { "trace", "--trace" }, { "stats", "--stats" }, { "slice", "--slice" }, { "fpu", "--fpu" },
     { "rtc-base", "--rtc-base" }, { "log", "--log" }, { "log-file", "--log-file" },
@@ -112,7 +114,7 @@ static const char *const qemu_unsupported[] = {
     "qmp", "mon", "chardev", "sdl", "curses", "vnc", "spice",
     "device", "netdev", "net", "nic", "usb", "usbdevice", "smp", "numa", "enable-kvm", "accel", "machine", "M",
     "no-reboot", "no-shutdown", "rtc", "icount", "audiodev", "soundhw", "global", "name", "uuid", "k", "L",
-    "readconfig", "writeconfig", "nodefaults", "no-user-config", "object", "incoming", "loadvm",
+    "readconfig", "writeconfig", "nodefaults", "no-user-config", "object", "incoming",
     "daemonize", "pidfile", "plugin", "semihosting", "watchdog", "watchdog-action", "action", "parallel",
     "virtfs", "fsdev", "full-screen", "g", "full-screen", "singlestep", "overcommit", "msg", "sandbox",
     "dtb", "fw_cfg", "add-fd", "trace-unassigned", "only-migratable", "run-with", "compat", "mem-path",
@@ -195,12 +197,12 @@ static int parse_log(const char *arg, unsigned *mask, FILE *out, FILE *err)
     return 0;
 }
 
-/* --trace-filter range=LO-HI,cpl=0/3,count=N */
+/* --trace-filter range=LO-HI,cpl=0/3,count=N,from=ICOUNT */
 static int parse_trace_filter(struct options *o, const char *arg, FILE *err)
 {
     char buf[256];
     snprintf(buf, sizeof(buf), "%s", arg);
-    struct cpu_trace_filter f = { 0, 0xFFFFFFFFu, 0xF, 0 };
+    struct cpu_trace_filter f = { 0, 0xFFFFFFFFu, 0xF, 0, 0 };
     for (char *save = NULL, *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
         char *end;
         if (!strncmp(item, "range=", 6)) {
@@ -226,6 +228,10 @@ static int parse_trace_filter(struct options *o, const char *arg, FILE *err)
             f.max = strtoull(item + 6, &end, 0);
             if (*end || !f.max)
                 goto bad;
+        } else if (!strncmp(item, "from=", 5)) {
+            f.from = strtoull(item + 5, &end, 0);
+            if (*end || item[5] == 0 || item[5] == '-')
+                goto bad;
         } else {
             goto bad;
         }
@@ -233,14 +239,14 @@ static int parse_trace_filter(struct options *o, const char *arg, FILE *err)
     o->trace_filter = f;
     return 0;
 bad:
-    fprintf(err, "popek: --trace-filter wants range=LO-HI, cpl=N[/N...] and count=N, not '%s'\n", arg);
+    fprintf(err, "popek: --trace-filter wants range=LO-HI, cpl=N[/N...], count=N and from=ICOUNT, not '%s'\n", arg);
     return -1;
 }
 
 void options_default(struct options *o)
 {
     memset(o, 0, sizeof(*o));
-    o->trace_filter = (struct cpu_trace_filter){ 0, 0xFFFFFFFFu, 0xF, 0 };
+    o->trace_filter = (struct cpu_trace_filter){ 0, 0xFFFFFFFFu, 0xF, 0, 0 };
     o->model = CPU_P6;
     o->ram_size = 32u << 20;
     o->splash_ms = -1;
@@ -675,6 +681,7 @@ enum opt_result options_parse(struct options *o, int argc, char **qargv, FILE *o
             break;
         case OPT_GDB: o->gdb = optarg; break;
         case OPT_SYMBOLS: o->symbols = optarg; break;
+        case OPT_LOADVM: o->loadvm = optarg; break;
         case OPT_TRACE_FILTER:
             if (parse_trace_filter(o, optarg, err) < 0)
                 goto done;

@@ -80,6 +80,7 @@ struct options {
     bool gdb_wait;         /* -S: start paused until gdb continues */
     bool monitor_stdio;    /* --monitor stdio */
     const char *symbols;   /* --symbols FILE */
+    const char *loadvm;    /* --loadvm FILE: start from a savestate */
     struct cpu_trace_filter trace_filter; /* --trace-filter */
 };
 

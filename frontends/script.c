@@ -1,5 +1,6 @@
 /* Timed actions (see script.h). */
 #include "frontends/script.h"
+#include "machine/savestate.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -92,6 +93,9 @@ static void run_action(struct script *s, struct script_action *a, uint64_t now)
     case SCRIPT_BREAK: /* as a debugger's Ctrl-C: gdb hears SIGINT, the monitor pauses */
         machine_request_break(s->m);
         break;
+    case SCRIPT_SAVEVM: /* at the slice boundary that follows, not inside this timer */
+        machine_request_savevm(s->m, a->arg);
+        break;
     case SCRIPT_SCREENDUMP:
         if (!s->screendump || s->screendump(s->screendump_opaque, a->arg) < 0) {
             s->failed = true;
@@ -179,6 +183,7 @@ int script_parse(struct script *s, const char *text, FILE *err)
         { "screendump", SCRIPT_SCREENDUMP, true },
         { "registers", SCRIPT_REGISTERS, false },
         { "break", SCRIPT_BREAK, false },
+        { "savevm", SCRIPT_SAVEVM, true },
     };
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
         if (strlen(cmds[i].name) != clen || strncmp(cmds[i].name, cmd, clen) != 0)
@@ -221,6 +226,13 @@ int script_arm(struct script *s, struct machine *m)
     if (clock_timer_init(&m->clock, &s->timer, script_fire, s) < 0) {
         fprintf(stderr, "popek: --at: no timer left on the machine's clock\n");
         return -1;
+    }
+    /* Times count from the start of this run: after --loadvm the guest's
+     * clock starts where the saved run was. */
+    uint64_t base = m->clock.now;
+    for (unsigned i = 0; i < s->n; i++) {
+        uint64_t *at = &s->act[i].at_ns;
+        *at = *at > CLOCK_NEVER - 1 - base ? CLOCK_NEVER - 1 : base + *at;
     }
     arm_next(s);
     return 0;

@@ -10,8 +10,11 @@
  *   type TEXT            type printable ASCII text
  *   screendump FILE      the screen: a PNG, or text when FILE ends in .txt
  *   registers            the CPU state on standard error (QEMU's info registers)
+ *   break                stop as a debugger's Ctrl-C would
+ *   savevm FILE          save the machine's state to FILE (--loadvm resumes it)
  *
- * TIME is a number with an optional unit: ns, us, ms, s (the default). */
+ * TIME is a number with an optional unit: ns, us, ms, s (the default),
+ * counted from the start of this run (after --loadvm, from the saved point). */
 #ifndef POPEK_FRONTENDS_SCRIPT_H
 #define POPEK_FRONTENDS_SCRIPT_H
 
@@ -26,7 +29,7 @@ struct machine;
 #define SCRIPT_MAX 32
 #define SCRIPT_ARG_MAX 512
 
-enum script_kind { SCRIPT_QUIT, SCRIPT_SENDKEY, SCRIPT_TYPE, SCRIPT_SCREENDUMP, SCRIPT_REGISTERS, SCRIPT_BREAK };
+enum script_kind { SCRIPT_QUIT, SCRIPT_SENDKEY, SCRIPT_TYPE, SCRIPT_SCREENDUMP, SCRIPT_REGISTERS, SCRIPT_BREAK, SCRIPT_SAVEVM };
 
 struct script_action {
     uint64_t at_ns;

@@ -1,5 +1,6 @@
 /* Assembles a machine from its parts (see machine.h). */
 #include "machine/machine.h"
+#include "machine/savestate.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -272,6 +273,27 @@ enum cpu_exit machine_run(struct machine *m, uint64_t *executed)
             m->exit_status = 0;
             why = CPU_EXIT_STOP;
             break;
+        }
+        if (m->savevm_req) {
+            /* Here no timer is half fired and the CPU is between
+             * instructions: a load resumes exactly as this run goes on. */
+            m->savevm_req = false;
+            char err[300];
+            if (machine_savevm(m, m->savevm_path, err, sizeof err) < 0)
+                fprintf(stderr, "popek: savevm: %s\n", err);
+            else
+                fprintf(stderr, "popek: saved the machine to %s at instruction %llu\n", m->savevm_path,
+                        (unsigned long long)cpu_instructions(m->cpu));
+        }
+        if (m->loadvm_req) {
+            m->loadvm_req = false;
+            char err[300];
+            if (machine_loadvm(m, m->savevm_path, err, sizeof err) < 0)
+                fprintf(stderr, "popek: loadvm: %s\n", err);
+            else
+                fprintf(stderr, "popek: loaded the machine from %s at instruction %llu\n", m->savevm_path,
+                        (unsigned long long)cpu_instructions(m->cpu));
+            continue; /* whatever ended the slice belongs to the state replaced */
         }
         if (m->stop) {
             why = CPU_EXIT_STOP;

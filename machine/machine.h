@@ -67,6 +67,9 @@ struct machine {
     bool idle_stuck;  /* the run ended halted with IF=1: nothing could wake the CPU */
     bool break_req;   /* a debugger asked the run to stop (machine_request_break) */
     int exit_status;  /* the status it asked for */
+    bool savevm_req;  /* machine_request_savevm: save at the next slice boundary */
+    bool loadvm_req;  /* machine_request_loadvm: load there */
+    char savevm_path[512];
 };
 
 void machine_config_default(struct machine_config *cfg);

@@ -88,6 +88,7 @@ struct bus {
     struct bus_region regions[BUS_MAX_REGIONS];
     unsigned nregions;
     uint8_t *roms[BUS_MAX_ROMS]; /* owned copies of ROM images */
+    size_t rom_len[BUS_MAX_ROMS];
     unsigned nroms;
     struct bus_alias aliases[BUS_MAX_ALIASES];
     unsigned naliases;
@@ -173,5 +174,13 @@ int bus_io_register(struct bus *bus, uint16_t port, unsigned count,
 void bus_io_unregister(struct bus *bus, uint16_t port, unsigned count, const struct io_ops *ops, void *opaque);
 uint32_t bus_in(struct bus *bus, uint16_t port, unsigned size);
 void bus_out(struct bus *bus, uint16_t port, uint32_t val, unsigned size);
+
+/* RAM and the A20 gate in a savestate (mem/sv.h).  The mappings are the
+ * board's and the devices' to restore; the RAM size must match. */
+#define BUS_SV_VERSION 1
+struct sv_writer;
+struct sv_reader;
+void bus_save(const struct bus *bus, struct sv_writer *w);
+void bus_load(struct bus *bus, struct sv_reader *r, unsigned version);
 
 #endif

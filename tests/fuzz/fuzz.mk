@@ -28,10 +28,11 @@ fuzz-check: $(BUILD)/popek-san $(FUZZ_DIR)/prologue.bin
 
 # libFuzzer targets (clang): the qcow2 parser, the IDE/ATAPI command
 # streams, the floppy controller with its DMA, and the gdb stub's packets
-# and commands on a whole machine.  Not in make check (they
-# run for as long as they are told):
+# and commands on a whole machine, the savestate loader.  Not in make check
+# (they run for as long as they are told):
 #   make fuzz-qcow2 FUZZ_SECONDS=600     make fuzz-ide FUZZ_SECONDS=600
 #   make fuzz-fdc FUZZ_SECONDS=600       make fuzz-gdb FUZZ_SECONDS=600
+#   make fuzz-savestate FUZZ_SECONDS=600
 FUZZ_CLANG   ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS   := -std=c11 -g -O1 -I. -D_DEFAULT_SOURCE -fsanitize=fuzzer,address,undefined \
@@ -43,6 +44,19 @@ FUZZ_FDC_SRC   := tests/fuzz/fuzz_fdc.c devices/fdc.c devices/fdc_cmd.c devices/
                   mem/bus.c $(wildcard disks/*.c)
 
 FUZZ_GDB_SRC   := tests/fuzz/fuzz_gdb.c frontends/gdbstub.c frontends/gdb_packet.c frontends/gdb_regs.c $(CORE_SRC)
+FUZZ_SV_SRC    := tests/fuzz/fuzz_savestate.c $(CORE_SRC)
+
+$(BUILD)/fuzz/fuzz-savestate: $(FUZZ_SV_SRC)
+	@mkdir -p $(@D)
+	$(FUZZ_CLANG) $(FUZZ_FLAGS) -o $@ $(FUZZ_SV_SRC) -lelf -lz -lcapstone
+
+# The seed is the target's own baseline state, written on its first run.
+fuzz-savestate: $(BUILD)/fuzz/fuzz-savestate
+	@mkdir -p $(BUILD)/fuzz/corpus-savestate
+	@test -n "$$(ls $(BUILD)/fuzz/corpus-savestate)" || \
+	    FUZZ_SV_SEED=$(BUILD)/fuzz/corpus-savestate/seed $(BUILD)/fuzz/fuzz-savestate -runs=1 >/dev/null 2>&1
+	$(BUILD)/fuzz/fuzz-savestate -max_total_time=$(FUZZ_SECONDS) -max_len=4194304 -timeout=20 -rss_limit_mb=4096 \
+	    $(BUILD)/fuzz/corpus-savestate
 
 $(BUILD)/fuzz/fuzz-gdb: $(FUZZ_GDB_SRC)
 	@mkdir -p $(@D)
@@ -60,7 +74,7 @@ $(BUILD)/fuzz/fuzz-fdc: $(FUZZ_FDC_SRC)
 	@mkdir -p $(@D)
 	$(FUZZ_CLANG) $(FUZZ_FLAGS) -o $@ $(FUZZ_FDC_SRC) -lz
 
-.PHONY: fuzz-qcow2 fuzz-ide fuzz-fdc fuzz-gdb
+.PHONY: fuzz-qcow2 fuzz-ide fuzz-fdc fuzz-gdb fuzz-savestate
 fuzz-gdb: $(BUILD)/fuzz/fuzz-gdb
 	@mkdir -p $(BUILD)/fuzz/corpus-gdb
 	@python3 tests/fuzz/gdb_seeds.py $(BUILD)/fuzz/corpus-gdb

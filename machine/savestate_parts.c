@@ -1,0 +1,125 @@
+/* Which sections a savestate of a PC has, and how each is written, read
+ * and re-applied (savestate_parts.h).  The "machine" section comes first:
+ * it says what the state was saved from, so that a load into a machine
+ * built otherwise stops there with a reason. */
+#include "machine/savestate_parts.h"
+
+#include <string.h>
+#include <zlib.h>
+
+#include "machine/machine.h"
+#include "mem/sv.h"
+
+#define MACHINE_SV_VERSION 1
+
+static uint32_t rom_crc(const struct bus *bus)
+{
+    uLong crc = crc32(0L, Z_NULL, 0);
+    for (unsigned i = 0; i < bus->nroms; i++)
+        crc = crc32(crc, bus->roms[i], (uInt)bus->rom_len[i]);
+    return (uint32_t)crc;
+}
+
+static void machine_part_save(struct machine *m, void *obj, struct sv_writer *w)
+{
+    (void)obj;
+    sv_put_u32(w, m->cfg.mips);
+    sv_put_bool(w, m->firmware);
+    sv_put_bool(w, m->pc.has_vga);
+    sv_put_bool(w, m->pc.has_apic);
+    sv_put_u32(w, rom_crc(&m->bus));
+    sv_put_u64(w, m->clock_icount);
+    sv_put_u64(w, m->tsc_rem);
+    sv_put_bool(w, m->pc.reset_pending);
+    for (int i = 0; i < 2; i++)
+        sv_put_u32(w, m->pc.com_irq[i].levels);
+}
+
+static void machine_part_load(struct machine *m, void *obj, struct sv_reader *r, unsigned version)
+{
+    (void)obj;
+    if (version != MACHINE_SV_VERSION) {
+        sv_fail(r, "version %u, this Popek reads %u", version, MACHINE_SV_VERSION);
+        return;
+    }
+    uint32_t mips = sv_get_u32(r);
+    bool firmware = sv_get_bool(r);
+    bool has_vga = sv_get_bool(r);
+    bool has_apic = sv_get_bool(r);
+    uint32_t crc = sv_get_u32(r);
+    if (!sv_ok(r))
+        return;
+    if (mips != m->cfg.mips) {
+        sv_fail(r, "saved at --mips %u, this machine runs at %u", mips, m->cfg.mips);
+        return;
+    }
+    if (firmware != m->firmware) {
+        sv_fail(r, "saved %s firmware, this machine has %s", firmware ? "with" : "without",
+                m->firmware ? "a firmware image" : "none (a directly booted kernel)");
+        return;
+    }
+    if (has_vga != m->pc.has_vga || has_apic != m->pc.has_apic) {
+        sv_fail(r, "saved %s a VGA and %s an APIC; this machine differs (--vga, --cpu)", has_vga ? "with" : "without",
+                has_apic ? "with" : "without");
+        return;
+    }
+    if (crc != rom_crc(&m->bus)) {
+        sv_fail(r, "saved with other ROM images (--bios, option ROMs) than this machine has");
+        return;
+    }
+    uint64_t clock_icount = sv_get_u64(r);
+    uint64_t tsc_rem = sv_get_u64(r);
+    bool reset_pending = sv_get_bool(r);
+    uint32_t levels[2];
+    for (int i = 0; i < 2; i++)
+        levels[i] = sv_get_max(r, 4, (1u << PC_SERIAL_PORTS) - 1, "a shared IRQ's levels");
+    if (!sv_check(r, tsc_rem < 1000, "the TSC remainder"))
+        return;
+    m->clock_icount = clock_icount;
+    m->tsc_rem = tsc_rem;
+    m->pc.reset_pending = reset_pending;
+    for (int i = 0; i < 2; i++)
+        m->pc.com_irq[i].levels = levels[i];
+}
+
+static void cpu_part_save(struct machine *m, void *obj, struct sv_writer *w) { (void)obj; cpu_save(m->cpu, w); }
+static void cpu_part_load(struct machine *m, void *obj, struct sv_reader *r, unsigned v)
+{
+    (void)obj;
+    cpu_load(m->cpu, r, v);
+    if (sv_ok(r) && cpu_instructions(m->cpu) < m->clock_icount)
+        sv_fail(r, "instruction count behind the clock's");
+}
+static void cpu_part_post(struct machine *m, void *obj) { (void)obj; cpu_post_load(m->cpu); }
+
+static void bus_part_save(struct machine *m, void *obj, struct sv_writer *w) { (void)obj; bus_save(&m->bus, w); }
+static void bus_part_load(struct machine *m, void *obj, struct sv_reader *r, unsigned v) { (void)obj; bus_load(&m->bus, r, v); }
+
+static void clock_part_save(struct machine *m, void *obj, struct sv_writer *w) { (void)obj; clock_save(&m->clock, w); }
+static void clock_part_load(struct machine *m, void *obj, struct sv_reader *r, unsigned v) { (void)obj; clock_load(&m->clock, r, v); }
+
+/* A device section: X_save/X_load/X_post_load on the object given. */
+#define SV_DEVICE(x, type)                                                                                     \
+    static void x##_part_save(struct machine *m, void *obj, struct sv_writer *w) { (void)m; x##_save(obj, w); } \
+    static void x##_part_load(struct machine *m, void *obj, struct sv_reader *r, unsigned v)                  \
+    {                                                                                                          \
+        (void)m;                                                                                               \
+        x##_load((type *)obj, r, v);                                                                           \
+    }
+#define SV_POST(x, type)                                                 \
+    static void x##_part_post(struct machine *m, void *obj)              \
+    {                                                                    \
+        (void)m;                                                         \
+        x##_post_load((type *)obj);                                      \
+    }
+
+unsigned sv_parts(struct machine *m, struct sv_part *p)
+{
+    unsigned n = 0;
+    p[n++] = (struct sv_part){ "machine", MACHINE_SV_VERSION, machine_part_save, machine_part_load, NULL, NULL };
+    p[n++] = (struct sv_part){ "clock", CLOCK_SV_VERSION, clock_part_save, clock_part_load, NULL, NULL };
+    /* The CPU after the machine section: its check needs the clock's count. */
+    p[n++] = (struct sv_part){ "cpu", CPU_SV_VERSION, cpu_part_save, cpu_part_load, cpu_part_post, NULL };
+    p[n++] = (struct sv_part){ "ram", BUS_SV_VERSION, bus_part_save, bus_part_load, NULL, NULL };
+    return n;
+}
