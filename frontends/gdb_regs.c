@@ -101,7 +101,11 @@ void gdb_regs_read(struct machine *m, uint8_t out[GDB_REGS_BYTES])
     cpu_get_fpu_state(m->cpu, &f);
     for (int i = 0; i < 8; i++)
         put32(out + 4 * i, st.gpr[i]);
-    put32(out + 32, st.eip);
+    /* gdb's pc is the linear address (CS base + EIP), the address its
+     * breakpoints, x/i $pc and the stop reports use: in real mode gdb's
+     * i8086 would otherwise see IP alone and miss every breakpoint it set
+     * (docs/debugging.md).  Flat protected mode is unchanged. */
+    put32(out + 32, st.seg[S_CS].base + st.eip);
     put32(out + 36, st.eflags);
     for (int i = 0; i < 6; i++)
         put32(out + 40 + 4 * i, st.seg[seg_order[i]].sel);
@@ -137,6 +141,10 @@ int gdb_regs_write(struct machine *m, const uint8_t in[GDB_REGS_BYTES])
             cpu_set_state(m->cpu, &saved); /* all or nothing */
             return -1;
         }
+    /* gdb's pc is linear (gdb_regs_read): EIP is its offset in the CS now loaded. */
+    cpu_get_state(m->cpu, &st);
+    st.eip = get32(in + 32) - st.seg[S_CS].base;
+    cpu_set_state(m->cpu, &st);
     memcpy(f.st, in + 64, sizeof(f.st));
     f.fctrl = (uint16_t)get32(in + 144);
     f.fstat = (uint16_t)get32(in + 148);

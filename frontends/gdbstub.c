@@ -297,7 +297,7 @@ static bool resume_at(struct gdbstub *s, struct cmd *c)
         return false;
     struct cpu_state st;
     cpu_get_state(s->m->cpu, &st);
-    st.eip = (uint32_t)a;
+    st.eip = (uint32_t)a - st.seg[S_CS].base; /* gdb's addresses are linear */
     cpu_set_state(s->m->cpu, &st);
     return true;
 }

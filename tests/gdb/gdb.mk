@@ -8,3 +8,10 @@ GDB_DIR := $(BUILD)/gdb
 CHECKS += gdb-check
 gdb-check: popek
 	python3 tests/gdb/check.py --popek ./popek --build $(GDB_DIR)
+
+# Real gdb (i8086) against a DOS program on the FreeDOS floppy in real mode
+# (tests/gdb/dos.py with dos_session.py).
+.PHONY: gdb-dos-check
+CHECKS += gdb-dos-check
+gdb-dos-check: popek
+	python3 tests/gdb/dos.py --popek ./popek --build $(GDB_DIR)/dos --shared ../shared
