@@ -145,6 +145,9 @@ struct cpu_debug_hit {
     uint32_t addr;
 };
 void cpu_debug_hit(const struct cpu *cpu, struct cpu_debug_hit *hit);
+/* What cpu_debug_hit reports from now on (reverse execution arrives at
+ * a hit without the CPU stopping there itself). */
+void cpu_debug_set_hit(struct cpu *cpu, const struct cpu_debug_hit *hit);
 /* Linear to physical through the current paging, for a debugger or a
  * dump: no fault, no accessed or dirty bits; false when not present. */
 bool cpu_translate_debug(const struct cpu *cpu, uint32_t lin, uint32_t *phys);

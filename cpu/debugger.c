@@ -103,6 +103,11 @@ void cpu_debug_hit(const struct cpu *c, struct cpu_debug_hit *hit)
     *hit = c->hit;
 }
 
+void cpu_debug_set_hit(struct cpu *c, const struct cpu_debug_hit *hit)
+{
+    c->hit = *hit;
+}
+
 static void stop_for(struct cpu *c, enum cpu_watch kind, uint32_t addr)
 {
     c->hit = (struct cpu_debug_hit){ true, kind, addr };

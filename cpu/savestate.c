@@ -97,6 +97,10 @@ void cpu_save(const struct cpu *c, struct sv_writer *w)
     sv_put_bool(w, c->halted);
     sv_put_u64(w, c->inhibit_at);
     sv_put_u64(w, c->icount);
+    /* A REP string cut between iterations: after a load it is fetched
+     * anew, and a debugger's breakpoint on it must not stop it again, as
+     * it would not have in the run that was saved. */
+    sv_put_bool(w, c->resume_valid && c->resume_eip == c->eip && c->resume_cs_base == c->seg[S_CS].base);
 }
 
 void cpu_load(struct cpu *c, struct sv_reader *r, unsigned version)
@@ -183,6 +187,7 @@ void cpu_load(struct cpu *c, struct sv_reader *r, unsigned version)
     c->halted = sv_get_bool(r);
     c->inhibit_at = sv_get_u64(r);
     c->icount = sv_get_u64(r);
+    bool mid_rep = sv_get_bool(r);
     if (!sv_ok(r))
         return;
 
@@ -190,6 +195,9 @@ void cpu_load(struct cpu *c, struct sv_reader *r, unsigned version)
      * iterations is fetched anew from memory (it resumes from ECX/ESI/EDI
      * all the same). */
     c->resume_valid = false;
+    c->brk_skip = mid_rep;
+    c->brk_skip_lin = c->seg[S_CS].base + c->eip;
+    c->brk_skip_icount = c->icount;
     c->exc_vector = -1;
     c->deliv_vec = -1;
     c->deliv_ext = 0;

@@ -1,6 +1,7 @@
 /* Host character streams (see chardev.h): the input ring and the output
  * sinks — none, memory, FILE*, file descriptor. */
 #include "devices/chardev.h"
+#include "mem/sv.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -203,6 +204,10 @@ static bool chardev_queue(struct chardev *cd, uint8_t byte)
 
 bool chardev_push_input(struct chardev *cd, uint8_t byte)
 {
+    if (cd->input_tap) {
+        cd->input_tap(cd->input_tap_opaque, cd, &byte, 1);
+        return true;
+    }
     bool ok = chardev_queue(cd, byte);
     if (!ok)
         cd->in_dropped++;
@@ -212,6 +217,15 @@ bool chardev_push_input(struct chardev *cd, uint8_t byte)
 }
 
 size_t chardev_push_input_buf(struct chardev *cd, const uint8_t *buf, size_t len)
+{
+    if (cd->input_tap) {
+        cd->input_tap(cd->input_tap_opaque, cd, buf, len);
+        return len;
+    }
+    return chardev_inject(cd, buf, len);
+}
+
+size_t chardev_inject(struct chardev *cd, const uint8_t *buf, size_t len)
 {
     size_t n = 0;
     while (n < len && chardev_queue(cd, buf[n]))
@@ -226,4 +240,25 @@ void chardev_poll(struct chardev *cd)
 {
     if (cd->ops && cd->ops->poll)
         cd->ops->poll(cd);
+}
+
+void chardev_save_input(const struct chardev *cd, struct sv_writer *w)
+{
+    sv_put_u32(w, (uint32_t)cd->in_len);
+    for (size_t i = 0; i < cd->in_len; i++)
+        sv_put_u8(w, cd->in[(cd->in_head + i) % CHARDEV_INPUT_SIZE]);
+}
+
+void chardev_load_input(struct chardev *cd, struct sv_reader *r, unsigned version)
+{
+    if (version != CHARDEV_SV_VERSION) {
+        sv_fail(r, "version %u, this Popek reads %u", version, CHARDEV_SV_VERSION);
+        return;
+    }
+    size_t n = sv_get_max(r, 4, CHARDEV_INPUT_SIZE, "the input bytes pending");
+    if (!sv_ok(r))
+        return;
+    sv_get_bytes(r, cd->in, n);
+    cd->in_head = 0;
+    cd->in_len = n;
 }

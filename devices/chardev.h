@@ -48,6 +48,12 @@ struct chardev {
     void (*notify)(void *opaque);
     void *notify_opaque;
 
+    /* A tap on host input (machine/replay.c): when set, bytes pushed go
+     * to it instead of the ring; it logs them and passes them on with
+     * chardev_inject, or drops them while a recorded run is re-executed. */
+    void (*input_tap)(void *opaque, struct chardev *cd, const uint8_t *buf, size_t len);
+    void *input_tap_opaque;
+
     uint64_t out_bytes;     /* bytes written by the guest side */
     int write_errno;        /* the first error writing to the host (0: none); later output is dropped */
     uint64_t out_lost;      /* bytes not delivered because of it */
@@ -67,6 +73,17 @@ void chardev_init_file(struct chardev *cd, FILE *out);
  * in_fd (-1: none) has ready without blocking.  The descriptors' flags are
  * not changed and they are not closed. */
 void chardev_init_fd(struct chardev *cd, int in_fd, int out_fd);
+
+/* Into the input ring past the tap (what the tap passes on); returns
+ * how many bytes fitted. */
+size_t chardev_inject(struct chardev *cd, const uint8_t *buf, size_t len);
+/* The input ring in a savestate: bytes the host sent that the guest's
+ * UART has not taken yet are the guest's to receive after a load. */
+#define CHARDEV_SV_VERSION 1
+struct sv_writer;
+struct sv_reader;
+void chardev_save_input(const struct chardev *cd, struct sv_writer *w);
+void chardev_load_input(struct chardev *cd, struct sv_reader *r, unsigned version);
 
 /* Frees what the chardev owns (the memory sink's buffer). */
 void chardev_close(struct chardev *cd);

@@ -13,6 +13,7 @@
 #include "devices/vga.h"
 #include "frontends/display.h"
 #include "machine/machine.h"
+#include "machine/replay.h"
 
 struct sdl_display {
     SDL_Window *win;
@@ -133,7 +134,6 @@ static uint8_t sdl_buttons(uint32_t state)
 static bool handle(struct display *d, const SDL_Event *e)
 {
     struct sdl_display *s = d->impl;
-    struct i8042 *kbc = &d->m->pc.kbc;
     switch (e->type) {
     case SDL_QUIT:
         d->quit = true;
@@ -152,7 +152,7 @@ static bool handle(struct display *d, const SDL_Event *e)
         uint16_t code = set2_code(k->scancode);
         if (!code)
             return false;
-        i8042_key(kbc, code, down);
+        machine_input_key(d->m, code, down);
         return true;
     }
     case SDL_MOUSEBUTTONDOWN:
@@ -165,18 +165,18 @@ static bool handle(struct display *d, const SDL_Event *e)
         if (!s->grabbed)
             return false;
         s->buttons = sdl_buttons(SDL_GetMouseState(NULL, NULL));
-        i8042_mouse(kbc, 0, 0, 0, s->buttons);
+        machine_input_mouse(d->m, 0, 0, 0, s->buttons);
         return true;
     case SDL_MOUSEMOTION:
         if (!s->grabbed)
             return false;
         /* PS/2 counts up for movement up; SDL's y grows downwards. */
-        i8042_mouse(kbc, e->motion.xrel, -e->motion.yrel, 0, sdl_buttons(e->motion.state));
+        machine_input_mouse(d->m, e->motion.xrel, -e->motion.yrel, 0, sdl_buttons(e->motion.state));
         return true;
     case SDL_MOUSEWHEEL:
         if (!s->grabbed)
             return false;
-        i8042_mouse(kbc, 0, 0, -e->wheel.y, s->buttons);
+        machine_input_mouse(d->m, 0, 0, -e->wheel.y, s->buttons);
         return true;
     case SDL_WINDOWEVENT:
         if (e->window.event == SDL_WINDOWEVENT_EXPOSED || e->window.event == SDL_WINDOWEVENT_SIZE_CHANGED)

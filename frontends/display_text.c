@@ -16,6 +16,7 @@
 #include "devices/vga.h"
 #include "frontends/display.h"
 #include "machine/machine.h"
+#include "machine/replay.h"
 
 struct text_display {
     struct termios saved;
@@ -136,8 +137,8 @@ void display_text_refresh(struct display *d, bool frame_due)
 
 static void tap(struct machine *m, uint16_t code)
 {
-    i8042_key(&m->pc.kbc, code, true);
-    i8042_key(&m->pc.kbc, code, false);
+    machine_input_key(m, code, true);
+    machine_input_key(m, code, false);
 }
 
 /* ESC [ ... or ESC O ...: cursor and function keys.  Returns bytes used,
@@ -185,9 +186,9 @@ static bool take_input(struct display *d)
                 d->quit = true;
                 machine_request_exit(m, 0);
             } else if (b == 1) {
-                i8042_key(&m->pc.kbc, 0x14, true);
+                machine_input_key(m, 0x14, true);
                 tap(m, 0x1C);
-                i8042_key(&m->pc.kbc, 0x14, false);
+                machine_input_key(m, 0x14, false);
                 got = true;
             }
             continue;
@@ -230,11 +231,11 @@ static bool take_input(struct display *d)
             static const uint8_t letters[26] = { 0x1C, 0x32, 0x21, 0x23, 0x24, 0x2B, 0x34, 0x33, 0x43,
                                                  0x3B, 0x42, 0x4B, 0x3A, 0x31, 0x44, 0x4D, 0x15, 0x2D,
                                                  0x1B, 0x2C, 0x3C, 0x2A, 0x1D, 0x22, 0x35, 0x1A };
-            i8042_key(&m->pc.kbc, 0x14, true);
+            machine_input_key(m, 0x14, true);
             tap(m, letters[b - 1]);
-            i8042_key(&m->pc.kbc, 0x14, false);
+            machine_input_key(m, 0x14, false);
         } else if (b >= 0x20 && b < 0x7F) {
-            ps2_kbd_type_char(&m->pc.kbc.kbd, (char)b);
+            machine_input_type_char(m, (char)b);
         } else {
             got = false;
         }

@@ -8,6 +8,7 @@
  * that goes away without a word is a detach: its breakpoints go, the
  * guest runs on, and the next client may connect. */
 #include "frontends/gdb_server.h"
+#include "machine/rewind.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -278,6 +279,13 @@ enum cpu_exit gdb_server_run(struct gdb_server *g, bool paused, uint64_t *execut
                 m->exit_status = 0;
                 why = CPU_EXIT_STOP;
                 break;
+            }
+            if (a == GDB_ACT_REVERSE_STEP || a == GDB_ACT_REVERSE_CONTINUE) {
+                struct cpu_debug_hit hit;
+                enum rewind_result r = a == GDB_ACT_REVERSE_STEP ? machine_reverse_step(m)
+                                                                  : machine_reverse_continue(m, &hit);
+                gdbstub_reversed(&g->stub, r, a == GDB_ACT_REVERSE_STEP);
+                continue;
             }
             if (a == GDB_ACT_STEP) {
                 why = machine_step(m);

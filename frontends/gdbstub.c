@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "frontends/gdb_regs.h"
+#include "machine/rewind.h"
 
 #define E_INVAL "E22"
 #define E_FAULT "E14"
@@ -413,7 +414,8 @@ static void cmd_query(struct gdbstub *s, struct cmd *c)
         s->hwbreak = mentions(c, "hwbreak+");
         char buf[160];
         snprintf(buf, sizeof(buf), "PacketSize=%x;swbreak+;hwbreak+;qXfer:features:read+;vContSupported+;"
-                                   "QStartNoAckMode+", GDB_PACKET_MAX);
+                                   "QStartNoAckMode+%s", GDB_PACKET_MAX,
+                 s->m->rewind ? ";ReverseStep+;ReverseContinue+" : "");
         send_str(s, buf);
     } else if (starts(c, "qXfer:")) {
         cmd_xfer(s, c);
@@ -467,6 +469,11 @@ static enum gdb_action dispatch(struct gdbstub *s, const char *data, size_t len)
         }
         return data[0] == 'S' ? GDB_ACT_STEP : GDB_ACT_CONTINUE;
     }
+    case 'b': /* bs, bc: reverse execution, when checkpoints are kept */
+        if (len == 2 && (data[1] == 's' || data[1] == 'c') && s->m->rewind)
+            return data[1] == 's' ? GDB_ACT_REVERSE_STEP : GDB_ACT_REVERSE_CONTINUE;
+        send_str(s, "");
+        break;
     case 'H':
         send_str(s, len >= 2 && our_thread(data + 2, data + len) ? "OK" : E_INVAL);
         break;
@@ -535,7 +542,8 @@ enum gdb_action gdbstub_feed(struct gdbstub *s, const uint8_t *buf, size_t len)
                 break;
             }
             enum gdb_action a = dispatch(s, (const char *)s->in.data, s->in.len);
-            if (a == GDB_ACT_CONTINUE || a == GDB_ACT_STEP)
+            if (a == GDB_ACT_CONTINUE || a == GDB_ACT_STEP || a == GDB_ACT_REVERSE_STEP ||
+                a == GDB_ACT_REVERSE_CONTINUE)
                 s->running = true;
             if (a != GDB_ACT_NONE)
                 return a;
@@ -566,6 +574,19 @@ void gdbstub_stopped(struct gdbstub *s, enum cpu_exit why, bool stepped)
     } else {
         snprintf(s->stop, sizeof(s->stop), "S05");
     }
+    send_str(s, s->stop);
+}
+
+void gdbstub_reversed(struct gdbstub *s, int result, bool stepped)
+{
+    if (result == REWIND_DONE) {
+        gdbstub_stopped(s, CPU_EXIT_DEBUG, stepped);
+        return;
+    }
+    s->running = false;
+    /* The beginning of the history kept (or none): gdb says "No more
+     * reverse-execution history". */
+    snprintf(s->stop, sizeof(s->stop), "T05replaylog:begin;thread:1;");
     send_str(s, s->stop);
 }
 

@@ -21,6 +21,8 @@ enum gdb_action {
     GDB_ACT_BREAK,    /* 0x03 while running: stop the guest */
     GDB_ACT_DETACH,   /* breakpoints are gone; the guest runs on without a client */
     GDB_ACT_KILL,     /* end the run */
+    GDB_ACT_REVERSE_STEP,     /* bs: back one instruction (machine/rewind.h) */
+    GDB_ACT_REVERSE_CONTINUE, /* bc: back to the last breakpoint or watchpoint hit */
 };
 
 /* A breakpoint as gdb set it: Z0 and Z1 at one address share one CPU
@@ -63,6 +65,8 @@ enum gdb_action gdbstub_feed(struct gdbstub *s, const uint8_t *buf, size_t len);
 /* The guest stopped after a continue or a step: tells the client why
  * (why as machine_run or machine_step returned it). */
 void gdbstub_stopped(struct gdbstub *s, enum cpu_exit why, bool stepped);
+/* A reverse step or continue ended (result as machine/rewind.h's). */
+void gdbstub_reversed(struct gdbstub *s, int result, bool stepped);
 /* The guest stopped for a client that just attached (no reply is due). */
 void gdbstub_attached(struct gdbstub *s);
 /* The run ended with this exit status: W reply. */

@@ -23,6 +23,8 @@
 #include "frontends/options.h"
 #include "frontends/screendump.h"
 #include "machine/machine.h"
+#include "machine/replay.h"
+#include "machine/rewind.h"
 #include "machine/savestate.h"
 
 struct frontend {
@@ -496,6 +498,32 @@ static int setup_gdb(struct frontend *fe)
 
 /* The monitor on the terminal's Ctrl-A c, on --monitor stdio and behind
  * gdb's `monitor` command. */
+/* --replay, --record and reverse execution's checkpoints (on by default
+ * in a debugging session).  After the serial ports are connected: their
+ * input is tapped. */
+static int setup_replay(struct frontend *fe)
+{
+    struct machine *m = &fe->machine;
+    if (fe->opt.replay) {
+        char err[300];
+        if (machine_replay_open(m, fe->opt.replay, err, sizeof err) < 0) {
+            fprintf(stderr, "popek: --replay %s\n", err);
+            return -1;
+        }
+    }
+    if (fe->opt.record && machine_record_open(m, fe->opt.record) < 0)
+        return -1;
+    bool debugging = fe->opt.gdb || fe->opt.monitor_stdio;
+    if (fe->opt.rewind > 0 || (fe->opt.rewind == 0 && debugging)) {
+        int rc = machine_rewind_enable(m, fe->opt.rewind_limit, fe->opt.rewind_gap);
+        if (rc < 0) {
+            fprintf(stderr, "popek: --rewind: %s\n", strerror(-rc));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int setup_debugger(struct frontend *fe)
 {
     if (fe->opt.monitor_stdio && fe->term.in_fd == STDIN_FILENO && fe->input_poll == terminal_poll) {
@@ -612,6 +640,11 @@ static int frontend_run(struct frontend *fe)
             return POPEK_EXIT_USAGE;
         }
     }
+    if (setup_replay(fe) < 0) {
+        teardown(fe);
+        machine_free(&fe->machine);
+        return POPEK_EXIT_USAGE;
+    }
     fe->opt.script.screendump = frontend_screendump;
     fe->opt.script.screendump_opaque = fe;
     if (script_arm(&fe->opt.script, &fe->machine) < 0 || setup_gdb(fe) < 0 || setup_debugger(fe) < 0) {
@@ -635,6 +668,7 @@ static int frontend_run(struct frontend *fe)
     enum cpu_exit why = run_machine(fe);
     fe->seconds = now_seconds() - t0;
     machine_end(&fe->machine);
+    machine_replay_close(&fe->machine);
 
     /* What the guest printed comes before any diagnostic about the end. */
     fflush(stdout);

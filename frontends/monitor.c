@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "frontends/screendump.h"
+#include "machine/rewind.h"
 #include "machine/savestate.h"
 #include "frontends/script.h"
 
@@ -577,6 +578,36 @@ static void cmd_stepi(struct monitor *mon, const char *arg)
     }
 }
 
+/* rstepi [N] and rcont: reverse execution (machine/rewind.h); the guest
+ * pauses first. */
+static bool cmd_reverse(struct monitor *mon, bool cont, const char *arg)
+{
+    if (!mon->m->rewind) {
+        say(mon, "no history is kept (--rewind on, or a debugger, keeps it)\n");
+        return false;
+    }
+    if (mon->ops && mon->ops->set_paused)
+        mon->ops->set_paused(mon->ops_opaque, true);
+    enum rewind_result r = REWIND_DONE;
+    if (cont) {
+        struct cpu_debug_hit hit;
+        r = machine_reverse_continue(mon->m, &hit);
+    } else {
+        unsigned long n = arg && *arg ? strtoul(arg, NULL, 0) : 1;
+        uint64_t now = cpu_instructions(mon->m->cpu);
+        r = machine_run_to(mon->m, n >= now ? 0 : now - (n ? n : 1));
+    }
+    if (r == REWIND_ERROR) {
+        say(mon, "reverse execution failed\n");
+        return false;
+    }
+    if (r == REWIND_BEGIN)
+        say(mon, "at the beginning of the history kept (instruction %llu)\n",
+            (unsigned long long)cpu_instructions(mon->m->cpu));
+    monitor_report_hit(mon);
+    return true;
+}
+
 /* While the guest runs, the machine saves or loads at its next slice
  * boundary (where no timer is half fired) and says so on standard error;
  * paused, it happens now and the answer comes here. */
@@ -609,7 +640,7 @@ static void help(struct monitor *mon)
     say(mon, "info registers|mem|tlb|pic|pit|pci|lapic|block|breakpoints\n"
              "x/FMT ADDR, xp/FMT ADDR   memory at a linear / physical address; FMT is [count][xduoci][bhwg]\n"
              "break ADDR, watch|rwatch|awatch ADDR [LEN], delete N\n"
-             "stepi [N] (si), stop, cont (c)\n"
+             "stepi [N] (si), stop, cont (c), rstepi [N] (rsi), rcont (rc)   forwards and backwards\n"
              "screendump FILE, sendkey KEYS, system_reset, system_powerdown, quit (q)\n"
              "savevm FILE, loadvm FILE   the whole machine's state to / from a file\n"
              "ADDR: a number, $reg, $pc (CS base + EIP), a symbol, or one of them +/- a number\n");
@@ -681,6 +712,10 @@ bool monitor_exec(struct monitor *mon, const char *line)
             say(mon, "unknown key name\n");
             return false;
         }
+    } else if (!strcmp(cmd, "rstepi") || !strcmp(cmd, "reverse-stepi") || !strcmp(cmd, "rsi")) {
+        return cmd_reverse(mon, false, arg);
+    } else if (!strcmp(cmd, "rcont") || !strcmp(cmd, "reverse-continue") || !strcmp(cmd, "rc")) {
+        return cmd_reverse(mon, true, arg);
     } else if (!strcmp(cmd, "savevm") || !strcmp(cmd, "loadvm")) {
         return cmd_savevm(mon, cmd[0] == 'l', arg, paused);
     } else if (!strcmp(cmd, "system_reset")) {

@@ -44,6 +44,9 @@ enum {
     OPT_SYMBOLS,
     OPT_TRACE_FILTER,
     OPT_LOADVM,
+    OPT_RECORD,
+    OPT_REPLAY,
+    OPT_REWIND,
 };
 
 static const struct option long_options[] = {
@@ -81,6 +84,9 @@ static const struct option long_options[] = {
     {"monitor", required_argument, NULL, OPT_MONITOR},
     {"symbols", required_argument, NULL, OPT_SYMBOLS},
     {"loadvm", required_argument, NULL, OPT_LOADVM},
+    {"record", required_argument, NULL, OPT_RECORD},
+    {"replay", required_argument, NULL, OPT_REPLAY},
+    {"rewind", required_argument, NULL, OPT_REWIND},
     {"trace-filter", required_argument, NULL, OPT_TRACE_FILTER},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -102,6 +108,7 @@ static const struct {
     { "display", "--display" }, { "hda", "--hda" }, { "hdb", "--hdb" }, { "hdc", "--hdc" }, { "hdd", "--hdd" },
     { "drive", "--drive" }, { "snapshot", "--snapshot" }, { "cdrom", "--cdrom" }, { "fda", "--fda" }, { "fdb", "--fdb" },
     { "gdb", "--gdb" }, { "monitor", "--monitor" }, { "loadvm", "--loadvm" },
+    { "record", "--record" }, { "replay", "--replay" }, { "rewind", "--rewind" },
     /* Popek's own long options, written with one dash */
     { "trace", "--trace" }, { "stats", "--stats" }, { "slice", "--slice" }, { "fpu", "--fpu" },
     { "rtc-base", "--rtc-base" }, { "log", "--log" }, { "log-file", "--log-file" },
@@ -195,6 +202,39 @@ static int parse_log(const char *arg, unsigned *mask, FILE *out, FILE *err)
     }
     *mask |= m;
     return 0;
+}
+
+/* --rewind on|off|limit=MiB|gap=N, comma separated */
+static int parse_rewind(struct options *o, const char *arg, FILE *err)
+{
+    char buf[128];
+    snprintf(buf, sizeof(buf), "%s", arg);
+    for (char *save = NULL, *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        char *end;
+        if (!strcmp(item, "on")) {
+            o->rewind = 1;
+        } else if (!strcmp(item, "off")) {
+            o->rewind = -1;
+        } else if (!strncmp(item, "limit=", 6) && item[6] >= '0' && item[6] <= '9') {
+            unsigned long long mb = strtoull(item + 6, &end, 10);
+            if (*end || mb == 0 || mb > (1ull << 20))
+                goto bad;
+            o->rewind_limit = (size_t)mb << 20;
+            o->rewind = 1;
+        } else if (!strncmp(item, "gap=", 4) && item[4] >= '0' && item[4] <= '9') {
+            unsigned long long g = strtoull(item + 4, &end, 10);
+            if (*end || g == 0)
+                goto bad;
+            o->rewind_gap = g;
+            o->rewind = 1;
+        } else {
+            goto bad;
+        }
+    }
+    return 0;
+bad:
+    fprintf(err, "popek: --rewind wants on, off, limit=MiB and gap=INSTRUCTIONS, not '%s'\n", arg);
+    return -1;
 }
 
 /* --trace-filter range=LO-HI,cpl=0/3,count=N,from=ICOUNT */
@@ -682,6 +722,12 @@ enum opt_result options_parse(struct options *o, int argc, char **qargv, FILE *o
         case OPT_GDB: o->gdb = optarg; break;
         case OPT_SYMBOLS: o->symbols = optarg; break;
         case OPT_LOADVM: o->loadvm = optarg; break;
+        case OPT_RECORD: o->record = optarg; break;
+        case OPT_REPLAY: o->replay = optarg; break;
+        case OPT_REWIND:
+            if (parse_rewind(o, optarg, err) < 0)
+                return -1;
+            break;
         case OPT_TRACE_FILTER:
             if (parse_trace_filter(o, optarg, err) < 0)
                 goto done;

@@ -81,6 +81,11 @@ struct options {
     bool monitor_stdio;    /* --monitor stdio */
     const char *symbols;   /* --symbols FILE */
     const char *loadvm;    /* --loadvm FILE: start from a savestate */
+    const char *record;    /* --record FILE: log the run's input */
+    const char *replay;    /* --replay FILE: take the run's input from a log */
+    int rewind;            /* --rewind: 1 on, -1 off, 0 with a debugger only */
+    size_t rewind_limit;   /* --rewind limit= (bytes; 0: the default) */
+    uint64_t rewind_gap;   /* --rewind gap= (0: the default) */
     struct cpu_trace_filter trace_filter; /* --trace-filter */
 };
 

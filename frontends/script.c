@@ -1,6 +1,5 @@
 /* Timed actions (see script.h). */
 #include "frontends/script.h"
-#include "machine/savestate.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -8,6 +7,8 @@
 
 #include "devices/ps2.h"
 #include "machine/machine.h"
+#include "machine/replay.h"
+#include "machine/savestate.h"
 
 /* QEMU's key names (its monitor's sendkey) for the keys that are not a
  * printable character, as scan code set 2 make codes. */
@@ -61,9 +62,9 @@ bool script_sendkey(struct machine *m, const char *keys)
     if (n == 0)
         return false;
     for (unsigned i = 0; i < n; i++)
-        i8042_key(&m->pc.kbc, codes[i], true);
+        machine_input_key(m, codes[i], true);
     for (unsigned i = n; i-- > 0;)
-        i8042_key(&m->pc.kbc, codes[i], false);
+        machine_input_key(m, codes[i], false);
     return true;
 }
 
@@ -81,7 +82,7 @@ static void run_action(struct script *s, struct script_action *a, uint64_t now)
         script_sendkey(s->m, a->arg);
         break;
     case SCRIPT_TYPE:
-        ps2_kbd_type_char(&s->m->pc.kbc.kbd, a->arg[a->pos++]);
+        machine_input_type_char(s->m, a->arg[a->pos++]);
         if (a->arg[a->pos]) {
             a->at_ns = now + TYPE_INTERVAL_NS;
             return;

@@ -1,5 +1,7 @@
 /* Assembles a machine from its parts (see machine.h). */
 #include "machine/machine.h"
+#include "machine/replay.h"
+#include "machine/rewind.h"
 #include "machine/savestate.h"
 
 #include <errno.h>
@@ -63,6 +65,7 @@ int machine_init(struct machine *m, const struct machine_config *cfg)
 {
     memset(m, 0, sizeof(*m));
     m->cfg = *cfg;
+    m->run_until = UINT64_MAX;
     int rc = bus_init(&m->bus, cfg->ram_size);
     if (rc < 0)
         return rc;
@@ -97,6 +100,8 @@ int machine_init(struct machine *m, const struct machine_config *cfg)
 
 void machine_free(struct machine *m)
 {
+    machine_rewind_free(m);
+    machine_replay_free(m);
     pc_free(m);
     if (m->cpu)
         cpu_destroy(m->cpu);
@@ -244,6 +249,16 @@ enum cpu_exit machine_run(struct machine *m, uint64_t *executed)
          * catch up with the instructions executed. */
         sync_clock(m);
         uint64_t budget = slice;
+        uint64_t icount = cpu_instructions(m->cpu);
+        if (m->run_until != UINT64_MAX) {
+            /* Reverse execution runs to an exact instruction (rewind.c). */
+            if (icount >= m->run_until) {
+                why = CPU_EXIT_BUDGET;
+                break;
+            }
+            if (m->run_until - icount < budget)
+                budget = m->run_until - icount;
+        }
         uint64_t deadline = clock_next_deadline(&m->clock);
         m->run_deadline = deadline;
         if (deadline != CLOCK_NEVER) {
@@ -274,6 +289,8 @@ enum cpu_exit machine_run(struct machine *m, uint64_t *executed)
             why = CPU_EXIT_STOP;
             break;
         }
+        if (m->rewind)
+            machine_rewind_tick(m);
         if (m->savevm_req) {
             /* Here no timer is half fired and the CPU is between
              * instructions: a load resumes exactly as this run goes on. */

@@ -34,6 +34,9 @@ struct machine_config {
 /* What the host side (a frontend) may do while the machine runs: poll its
  * inputs between CPU slices, and wait when the guest is idle.  Without
  * hooks a run is deterministic and never sleeps. */
+struct replay;
+struct rewind;
+
 struct machine_host_hooks {
     void (*poll)(void *opaque);
     /* The guest idles for ns of guest time (HLT until the next timer);
@@ -67,6 +70,9 @@ struct machine {
     bool idle_stuck;  /* the run ended halted with IF=1: nothing could wake the CPU */
     bool break_req;   /* a debugger asked the run to stop (machine_request_break) */
     int exit_status;  /* the status it asked for */
+    struct replay *replay;   /* the input log (replay.h), or NULL: input goes straight in */
+    struct rewind *rewind;   /* checkpoints for reverse execution (rewind.h), or NULL */
+    uint64_t run_until;      /* machine_run returns when the count reaches this (rewind.c) */
     bool savevm_req;  /* machine_request_savevm: save at the next slice boundary */
     bool loadvm_req;  /* machine_request_loadvm: load there */
     char savevm_path[512];
