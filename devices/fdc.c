@@ -71,11 +71,15 @@ static bool drive_reads(uint8_t t, const struct fdc_format *m)
 
 /* ---- Interrupt ---- */
 
-void fdc_update_irq(struct fdc *f)
+bool fdc_irq_wanted(const struct fdc *f)
 {
     bool in_reset = !(f->dor & FDC_DOR_NRESET);
-    bool level = !in_reset && (f->dor & FDC_DOR_DMAGATE) &&
-                 (f->result_int || f->pio_int || f->seek_int);
+    return !in_reset && (f->dor & FDC_DOR_DMAGATE) && (f->result_int || f->pio_int || f->seek_int);
+}
+
+void fdc_update_irq(struct fdc *f)
+{
+    bool level = fdc_irq_wanted(f);
     if (level != f->irq_level) {
         f->irq_level = level;
         irq_set(&f->irq, level);

@@ -20,6 +20,8 @@
 struct bus;
 struct blockdev;
 struct dma8237;
+struct sv_writer;
+struct sv_reader;
 
 #define FDC_PORT 0x3F0      /* 0x3F0-0x3F5 and 0x3F7 are claimed */
 #define FDC_IRQ 6
@@ -176,5 +178,17 @@ int fdc_set_drive_type(struct fdc *f, unsigned drive, uint8_t type);
 uint8_t fdc_cmos_type(const struct fdc *f, unsigned drive);
 /* The format recognised for an image of size bytes, or NULL. */
 const struct fdc_format *fdc_format_for_size(uint64_t size);
+
+/* Savestate (devices/fdc_sv.c, streams in mem/sv.h): registers, phase,
+ * FIFO contents and positions, the data command in flight and its sector
+ * buffer, seeks, head positions, the timers' deadlines.  Not the media's
+ * contents: each drive's type and disk format are saved instead, and a load
+ * over others fails naming the drive ("fda: saved with a 1.44M disk, this
+ * machine has a 720K disk").  fdc_load reads into the live struct and
+ * touches nothing else (the timers get their deadlines, IRQ 6 is not
+ * driven); nothing is left for a post-load step. */
+#define FDC_SV_VERSION 1
+void fdc_save(const struct fdc *f, struct sv_writer *w);
+void fdc_load(struct fdc *f, struct sv_reader *r, unsigned version);
 
 #endif

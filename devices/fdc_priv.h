@@ -16,6 +16,8 @@ static inline struct fdc_drive *fdc_sel_drive(struct fdc *f)
 }
 
 /* fdc.c: the phase machine, for the commands. */
+/* The level IRQ 6 should have; fdc_update_irq drives it when it changed. */
+bool fdc_irq_wanted(const struct fdc *f);
 void fdc_update_irq(struct fdc *f);
 /* Drive d's seek (or poll) ends in FDC_DELAY_NS with status st0. */
 void fdc_start_seek_end(struct fdc *f, unsigned d, uint8_t st0, bool busy);

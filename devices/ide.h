@@ -23,6 +23,8 @@
 
 struct bus;
 struct blockdev;
+struct sv_writer;
+struct sv_reader;
 
 #define IDE_CHANNELS 2
 #define IDE_SECTOR 512
@@ -127,5 +129,18 @@ void ide_reset(struct ide *ide);
 int ide_attach_disk(struct ide *ide, unsigned ch, unsigned unit, struct blockdev *bd);
 /* Attaches an ATAPI CD-ROM drive; bd is its disc (NULL: empty). */
 int ide_attach_cdrom(struct ide *ide, unsigned ch, unsigned unit, struct blockdev *bd);
+
+/* Savestate (devices/ide_sv.c, streams in mem/sv.h): the task files, the
+ * devices' settings, a command in flight with its buffer, the ATAPI data
+ * phase and sense, the bus-master registers, the PCI header.  Not the
+ * disks' contents: each drive's medium size is saved instead, and a load
+ * over other media fails naming the drive ("hda: saved with a 20 MiB
+ * disk ...").  ide_load reads into the live struct and touches nothing
+ * else; ide_post_load, after every device is loaded, moves the bus-master
+ * ports to where the loaded BAR4 says. */
+#define IDE_SV_VERSION 1
+void ide_save(const struct ide *ide, struct sv_writer *w);
+void ide_load(struct ide *ide, struct sv_reader *r, unsigned version);
+void ide_post_load(struct ide *ide);
 
 #endif

@@ -24,6 +24,8 @@
 
 struct bus;
 struct vclock;
+struct sv_writer;
+struct sv_reader;
 
 #define VGA_VRAM_SIZE (16u << 20)  /* the linear framebuffer, BAR0 */
 #define VGA_PLANE_SIZE 0x10000u    /* one plane in VGA modes */
@@ -166,5 +168,17 @@ int vga_text_snapshot(struct vga *v, struct vga_text_screen *t);
 /* A CP437 character as UTF-8 (up to 3 bytes, not terminated); returns the
  * length. */
 size_t vga_cp437_utf8(uint8_t ch, char *out);
+
+/* Savestate (devices/vga_sv.c, streams in mem/sv.h): the VGA registers with
+ * their indexes and the attribute flip-flop, the DAC and palette, the
+ * latches, DISPI, the PCI header and the whole of video memory; not the
+ * rendered picture, which the next vga_update() redraws.  vga_load reads
+ * into the live struct and touches nothing else; vga_post_load, after
+ * every device is loaded, maps the BARs and the ROM where the loaded PCI
+ * header says. */
+#define VGA_SV_VERSION 1
+void vga_save(const struct vga *v, struct sv_writer *w);
+void vga_load(struct vga *v, struct sv_reader *r, unsigned version);
+void vga_post_load(struct vga *v);
 
 #endif

@@ -184,6 +184,35 @@ void vga_dispi_write(struct vga *v, unsigned index, uint16_t val)
         v->full_dirty = true;
 }
 
+const char *vga_dispi_check(const struct vga *v)
+{
+    const uint16_t *r = v->dispi;
+    if (r[VBE_DISPI_INDEX_ID] < VBE_DISPI_ID0 || r[VBE_DISPI_INDEX_ID] > VBE_DISPI_ID5)
+        return "DISPI ID";
+    /* The renderer allocates XRES * YRES pixels: these bound it. */
+    if (r[VBE_DISPI_INDEX_XRES] > VBE_DISPI_MAX_XRES)
+        return "DISPI XRES";
+    if (r[VBE_DISPI_INDEX_YRES] > VBE_DISPI_MAX_YRES)
+        return "DISPI YRES";
+    if (!valid_bpp(r[VBE_DISPI_INDEX_BPP]))
+        return "DISPI BPP";
+    if (r[VBE_DISPI_INDEX_ENABLE] & ~ENABLE_BITS)
+        return "DISPI ENABLE";
+    /* A bank is refused unless it is in the mode's memory, but the depth
+     * may change after it; all of vram is the bound that always holds. */
+    if (r[VBE_DISPI_INDEX_BANK] >= VGA_VRAM_SIZE >> 16)
+        return "DISPI BANK";
+    if (vga_dispi_enabled(v)) {
+        /* Enabling checks the mode fits, and the size and depth cannot
+         * change while enabled. */
+        uint32_t x = r[VBE_DISPI_INDEX_XRES], y = r[VBE_DISPI_INDEX_YRES];
+        uint32_t lb = line_bytes_for(v, x);
+        if (x == 0 || y == 0 || lb == 0 || (uint64_t)lb * y > space(v))
+            return "DISPI mode (enabled, but it does not fit)";
+    }
+    return NULL;
+}
+
 void vga_dispi_reset(struct vga *v)
 {
     memset(v->dispi, 0, sizeof(v->dispi));

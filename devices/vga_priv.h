@@ -54,6 +54,9 @@ uint8_t vga_port_read(struct vga *v, uint16_t port);
 void vga_port_write(struct vga *v, uint16_t port, uint8_t val);
 void vga_regs_reset(struct vga *v);
 int vga_regs_init(struct vga *v);
+/* For a savestate load: NULL if the registers hold what port writes could
+ * have left there, else which one does not. */
+const char *vga_regs_check(const struct vga *v);
 /* CRTC helpers shared with the renderer. */
 unsigned vga_crtc_vde(const struct vga *v);        /* displayed scanlines */
 unsigned vga_crtc_line_compare(const struct vga *v);
@@ -73,6 +76,8 @@ uint16_t vga_dispi_read(struct vga *v, unsigned index);
 void vga_dispi_write(struct vga *v, unsigned index, uint16_t val);
 void vga_dispi_reset(struct vga *v);
 int vga_dispi_init(struct vga *v);
+/* As vga_regs_check, for the DISPI registers. */
+const char *vga_dispi_check(const struct vga *v);
 static inline bool vga_dispi_enabled(const struct vga *v)
 {
     return v->dispi[VBE_DISPI_INDEX_ENABLE] & VBE_DISPI_ENABLED;

@@ -133,6 +133,10 @@ static void crtc_write(struct vga *v, uint8_t val)
     set_reg(v, &v->crtc[i], val, true);
 }
 
+/* The bits attribute registers 10h-14h keep: mode control bit 4 is
+ * reserved; colour plane enable keeps its video status mux bits. */
+static const uint8_t ac_mask[VGA_AC_REGS - 16] = { 0xEF, 0xFF, 0x3F, 0x0F, 0x0F };
+
 static void ac_write(struct vga *v, uint8_t val)
 {
     if (!v->ac_data_next) {
@@ -154,10 +158,7 @@ static void ac_write(struct vga *v, uint8_t val)
             set_reg(v, &v->ac[i], val & 0x3F, true);
         return;
     }
-    /* Mode control bit 4 is reserved; colour plane enable keeps its video
-     * status mux bits. */
-    static const uint8_t mask[5] = { 0xEF, 0xFF, 0x3F, 0x0F, 0x0F };
-    set_reg(v, &v->ac[i], val & mask[i - 16], true);
+    set_reg(v, &v->ac[i], val & ac_mask[i - 16], true);
 }
 
 static void dac_data_write(struct vga *v, uint8_t val)
@@ -292,6 +293,36 @@ void vga_port_write(struct vga *v, uint16_t port, uint8_t val)
     default:
         return;
     }
+}
+
+const char *vga_regs_check(const struct vga *v)
+{
+    /* Each index register keeps the bits its port write decodes. */
+    if (v->seq_index > 0x07)
+        return "sequencer index";
+    if (v->crtc_index > 0x1F)
+        return "CRTC index";
+    if (v->gc_index > 0x0F)
+        return "graphics controller index";
+    if (v->ac_index > 0x3F)
+        return "attribute controller index";
+    if (v->feature > 0x03)
+        return "feature control";
+    for (unsigned i = 0; i < 16; i++)
+        if (v->ac[i] > 0x3F)
+            return "attribute palette entry";
+    for (unsigned i = 16; i < VGA_AC_REGS; i++)
+        if (v->ac[i] & ~ac_mask[i - 16])
+            return "attribute register";
+    /* dac_step indexes dac_cache[3]; the DAC state reads back 00h or 03h.
+     * The entries and the cache hold whatever the DAC width allowed when
+     * they were written (a width switch in mid-entry keeps the cache), so
+     * any byte is possible there. */
+    if (v->dac_step > 2)
+        return "DAC colour step";
+    if (v->dac_state != 0x00 && v->dac_state != 0x03)
+        return "DAC state";
+    return NULL;
 }
 
 void vga_regs_reset(struct vga *v)
