@@ -150,6 +150,20 @@ static void set_address(struct ide_channel *ch, uint64_t lba)
     }
 }
 
+/* The selected device can carry a disk transfer.  A guest that selects
+ * the other device in the middle of one (a protocol violation: each
+ * drive has its own registers) gets the command aborted, not a read
+ * through a disk that is not there. */
+static bool disk_selected(struct ide_channel *ch, const struct ide_device *d)
+{
+    if (d->present && !d->atapi && d->bd)
+        return true;
+    ch->xfer = IDE_XFER_NONE;
+    ch->buf_pos = ch->buf_len = 0;
+    ide_fail(ch, ATA_ER_ABRT);
+    return false;
+}
+
 /* ---- PIO --------------------------------------------------------------- */
 
 static uint32_t block_sectors(struct ide_channel *ch)
@@ -163,6 +177,8 @@ static uint32_t block_sectors(struct ide_channel *ch)
 static void pio_in_block(struct ide *ide, struct ide_channel *ch)
 {
     struct ide_device *d = ide_cur(ch);
+    if (!disk_selected(ch, d))
+        return;
     ch->block = block_sectors(ch);
     int rc = blockdev_read(d->bd, ch->lba * IDE_SECTOR, ch->buf, (size_t)ch->block * IDE_SECTOR);
     if (rc < 0) {
@@ -203,6 +219,8 @@ static void pio_out_block(struct ide_channel *ch)
 void ata_pio_out_done(struct ide *ide, struct ide_channel *ch)
 {
     struct ide_device *d = ide_cur(ch);
+    if (!disk_selected(ch, d))
+        return;
     int rc = blockdev_write(d->bd, ch->lba * IDE_SECTOR, ch->buf, (size_t)ch->block * IDE_SECTOR);
     if (rc == 0 && !d->write_cache)
         rc = blockdev_flush(d->bd);
@@ -230,6 +248,10 @@ void ata_pio_out_done(struct ide *ide, struct ide_channel *ch)
 void ata_dma_run(struct ide *ide, struct ide_channel *ch)
 {
     struct ide_device *d = ide_cur(ch);
+    if (!disk_selected(ch, d)) {
+        ch->bm_status = (uint8_t)((ch->bm_status & ~IDE_BM_ST_ACTIVE) | IDE_BM_ST_ERROR | IDE_BM_ST_IRQ);
+        return;
+    }
     bool to_mem = ch->xfer == IDE_XFER_DMA_IN;
     /* The direction bit must agree with the command; a mismatch moves
      * nothing and the command fails, as data cannot flow. */

@@ -113,6 +113,24 @@ static void clock_part_load(struct machine *m, void *obj, struct sv_reader *r, u
         x##_post_load((type *)obj);                                      \
     }
 
+SV_DEVICE(ide, struct ide)
+SV_POST(ide, struct ide)
+SV_DEVICE(fdc, struct fdc)
+SV_DEVICE(vga, struct vga)
+SV_POST(vga, struct vga)
+
+/* Bytes the host sent a serial port that its UART has not taken yet. */
+static void serial_in_save(struct machine *m, void *obj, struct sv_writer *w)
+{
+    (void)m;
+    chardev_save_input(obj, w);
+}
+static void serial_in_load(struct machine *m, void *obj, struct sv_reader *r, unsigned v)
+{
+    (void)m;
+    chardev_load_input(obj, r, v);
+}
+
 unsigned sv_parts(struct machine *m, struct sv_part *p)
 {
     unsigned n = 0;
@@ -121,5 +139,13 @@ unsigned sv_parts(struct machine *m, struct sv_part *p)
     /* The CPU after the machine section: its check needs the clock's count. */
     p[n++] = (struct sv_part){ "cpu", CPU_SV_VERSION, cpu_part_save, cpu_part_load, cpu_part_post, NULL };
     p[n++] = (struct sv_part){ "ram", BUS_SV_VERSION, bus_part_save, bus_part_load, NULL, NULL };
+    static const char *const serial_in[PC_SERIAL_PORTS] = { "serial0-in", "serial1-in", "serial2-in", "serial3-in" };
+    for (unsigned i = 0; i < PC_SERIAL_PORTS; i++)
+        p[n++] = (struct sv_part){ serial_in[i], CHARDEV_SV_VERSION, serial_in_save, serial_in_load, NULL,
+                                   &m->pc.serial_cd[i] };
+    p[n++] = (struct sv_part){ "ide", IDE_SV_VERSION, ide_part_save, ide_part_load, ide_part_post, &m->pc.ide };
+    p[n++] = (struct sv_part){ "fdc", FDC_SV_VERSION, fdc_part_save, fdc_part_load, NULL, &m->pc.fdc };
+    if (m->pc.has_vga)
+        p[n++] = (struct sv_part){ "vga", VGA_SV_VERSION, vga_part_save, vga_part_load, vga_part_post, &m->pc.vga };
     return n;
 }

@@ -165,6 +165,34 @@ Test(ide, pio_read_lba28_two_sectors)
     cr_assert(eq(u8, in8(0x1F3), 11), "the task file holds the last sector read");
 }
 
+/* Selecting the absent slave in the middle of a master's transfer (a
+ * protocol violation) aborts it; the next block is not read through a
+ * disk that is not there (this crashed the emulator). */
+Test(ide, device_switched_mid_transfer)
+{
+    lba28(10, 4);
+    out8(0x1F7, 0x20);
+    uint8_t buf[512];
+    read_words(buf, 256);
+    out8(0x1F6, 0xF0); /* LBA, slave: there is none */
+    read_words(buf, 512);
+    read_words(buf, 512);
+    out8(0x1F6, 0xE0);
+    cr_assert(in8(0x1F7) & 0x01, "the transfer ended with ERR");
+    cr_assert(eq(u8, in8(0x1F1) & 0x04, 0x04), "ABRT");
+    lba28(12, 4);
+    out8(0x1F7, 0x30); /* WRITE SECTORS */
+    out8(0x1F6, 0xF0);
+    for (int i = 0; i < 512; i++)
+        bus_out(&bus, 0x1F0, 0x5A5A, 2);
+    out8(0x1F6, 0xE0);
+    lba28(12, 1);
+    out8(0x1F7, 0x20);
+    read_words(buf, 512);
+    for (unsigned i = 0; i < 512; i++)
+        cr_assert(eq(u8, buf[i], pattern(12, i)), "the write went nowhere");
+}
+
 Test(ide, pio_write_and_multiple)
 {
     lba28(3, 2);
