@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "frontends/screendump.h"
+#include "machine/replay.h"
 #include "machine/rewind.h"
 #include "machine/savestate.h"
 #include "frontends/script.h"
@@ -452,10 +453,26 @@ static void info_breakpoints(struct monitor *mon)
         say(mon, "no breakpoints or watchpoints\n");
 }
 
+/* The history reverse execution can go back over. */
+static void info_rewind(struct monitor *mon)
+{
+    const struct rewind *rw = mon->m->rewind;
+    if (!rw) {
+        say(mon, "no history is kept (--rewind on, or a debugger, keeps it)\n");
+        return;
+    }
+    say(mon, "%u checkpoints, %.1f MiB of %.0f MiB", rw->n, rw->bytes / 1048576.0, rw->limit / 1048576.0);
+    if (rw->n)
+        say(mon, ", instructions %llu to %llu", (unsigned long long)rw->cp[0].icount,
+            (unsigned long long)rw->cp[rw->n - 1].icount);
+    say(mon, "; %llu taken, %llu dropped; %zu input events logged\n", (unsigned long long)rw->taken,
+        (unsigned long long)rw->dropped, mon->m->replay ? mon->m->replay->n : (size_t)0);
+}
+
 static bool cmd_info(struct monitor *mon, const char *what)
 {
     if (!what || !*what) {
-        say(mon, "info registers|mem|tlb|pic|pit|pci|lapic|block|breakpoints\n");
+        say(mon, "info registers|mem|tlb|pic|pit|pci|lapic|block|breakpoints|rewind\n");
         return false;
     }
     if (!strcmp(what, "registers"))
@@ -474,6 +491,8 @@ static bool cmd_info(struct monitor *mon, const char *what)
         info_lapic(mon);
     else if (!strcmp(what, "breakpoints"))
         info_breakpoints(mon);
+    else if (!strcmp(what, "rewind"))
+        info_rewind(mon);
     else if (!strcmp(what, "block")) {
         if (mon->ops && mon->ops->info_block)
             mon->ops->info_block(mon->ops_opaque, print_through, mon);
@@ -637,7 +656,7 @@ static bool cmd_savevm(struct monitor *mon, bool load, const char *path, bool pa
 
 static void help(struct monitor *mon)
 {
-    say(mon, "info registers|mem|tlb|pic|pit|pci|lapic|block|breakpoints\n"
+    say(mon, "info registers|mem|tlb|pic|pit|pci|lapic|block|breakpoints|rewind\n"
              "x/FMT ADDR, xp/FMT ADDR   memory at a linear / physical address; FMT is [count][xduoci][bhwg]\n"
              "break ADDR, watch|rwatch|awatch ADDR [LEN], delete N\n"
              "stepi [N] (si), stop, cont (c), rstepi [N] (rsi), rcont (rc)   forwards and backwards\n"

@@ -15,3 +15,11 @@ gdb-check: popek
 CHECKS += gdb-dos-check
 gdb-dos-check: popek
 	python3 tests/gdb/dos.py --popek ./popek --build $(GDB_DIR)/dos --shared ../shared
+
+# Reverse execution with real gdb: reverse-continue across checkpoints,
+# reverse-stepi against a forward trace, a watchpoint backwards, the
+# history's beginning (tests/gdb/reverse.py with reverse_session.py).
+.PHONY: gdb-reverse-check
+CHECKS += gdb-reverse-check
+gdb-reverse-check: popek
+	python3 tests/gdb/reverse.py --popek ./popek --build $(GDB_DIR)/reverse
