@@ -222,6 +222,74 @@ def linux_part(popek, linux_dir, tmp):
     check(interrupts > 0, "they include interrupts returning (%d IRETs): the timers came back too" % interrupts)
 
 
+# ---- 4: record and replay ------------------------------------------------
+
+def replay_part(popek, linux_dir, tmp):
+    import select
+    import time
+    kernel = os.path.join(linux_dir, "vmlinuz")
+    initrd = os.path.join(linux_dir, "initrd-shell.gz")
+    if not (os.path.exists(kernel) and os.path.exists(initrd)):
+        print("savestate-check: replay: skipped: %s or %s is missing" % (kernel, initrd))
+        return
+    base = [popek, "--kernel", kernel, "--initrd", initrd, "-m", "128M", "--display", "none",
+            "--rtc-base", "1767225600", "--append", "console=ttyS0,115200 cryptomgr.notests panic=-1"]
+    log = os.path.join(tmp, "run.replay")
+    # The recorded run: typed at the shell over a pipe, whenever the host
+    # gets there (host time: not reproducible by itself).
+    p = subprocess.Popen(base + ["--serial", "stdio", "--record", log], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out = b""
+    script = [(b"popek# ", b"echo popek-$((6*7)); cat /proc/loadavg\n"), (b"popek-42", b"poweroff\n")]
+    end = time.time() + 240
+    while time.time() < end and p.poll() is None:
+        r, _, _ = select.select([p.stdout], [], [], 0.2)
+        if r:
+            chunk = os.read(p.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            out += chunk
+        if script and script[0][0] in out:
+            time.sleep(0.25)
+            p.stdin.write(script.pop(0)[1])
+            p.stdin.flush()
+    try:
+        out += p.communicate(timeout=120)[0]
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out += p.communicate()[0]
+    text = open(log).read() if os.path.exists(log) else ""
+    events = text.count("\nserial ")
+    check(p.returncode == 0 and b"popek-42" in out and events > 10 and "\nend " in text,
+          "recorded: a shell session typed over a pipe (%d serial events logged)" % events,
+          "status %r %r" % (p.returncode, out[-300:]))
+    serial = os.path.join(tmp, "replayed.txt")
+    r = subprocess.run(base + ["--serial", "file:" + serial, "--replay", log], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=300)
+    err = r.stderr.decode(errors="replace")
+    replayed = open(serial, "rb").read() if os.path.exists(serial) else b""
+    same = re.search(r"(\d+) of (\d+) events delivered; the run ended at instruction (\d+), the recorded one at "
+                     r"(\d+) \(the same run\)", err)
+    check(r.returncode == 0 and same and same.group(1) == same.group(2) and same.group(3) == same.group(4),
+          "replayed with no input: every event delivered at its instruction, the run ends at the recorded "
+          "instruction (%s)" % (same.group(3) if same else "?"), err[-400:])
+    check(replayed == out.replace(b"\r\n", b"\n") or replayed == out,
+          "the replayed console output equals the recorded run's, byte for byte (%d bytes)" % len(replayed),
+          "%r\nvs\n%r" % (out[-300:], replayed[-300:]))
+    bad = os.path.join(tmp, "bad.replay")
+    for what, body, word in [("a log that goes back in time", text.replace("popek-replay 1\n", "popek-replay 1\n"
+                              "serial 999999999999 999999999999 0 65\n", 1), "back in time"),
+                             ("a serial port out of range", "popek-replay 1\nserial 1 1 7 65\n", "out of range"),
+                             ("a cut line", "popek-replay 1\nkey 1 1 28", "not ended"),
+                             ("no header", "serial 1 1 0 65\n", "not a Popek replay log")]:
+        with open(bad, "w") as f:
+            f.write(body)
+        r = subprocess.run(base + ["--serial", "null", "--replay", bad], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=60)
+        err = r.stderr.decode(errors="replace")
+        check(r.returncode != 0 and word in err, "--replay refuses %s" % what, err[-300:])
+
+
 # ---- 3: FreeDOS from the floppy ------------------------------------------
 
 def freedos_part(popek, shared, tmp):
@@ -266,7 +334,7 @@ def main():
     ap.add_argument("--build", required=True)
     ap.add_argument("--linux", required=True)
     ap.add_argument("--shared", required=True)
-    ap.add_argument("--only", default="monitor,linux,freedos")
+    ap.add_argument("--only", default="monitor,linux,freedos,replay")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="popek-sv-")
     parts = a.only.split(",")
@@ -276,6 +344,8 @@ def main():
         freedos_part(a.popek, a.shared, tmp)
     if "linux" in parts:
         linux_part(a.popek, a.linux, tmp)
+    if "replay" in parts:
+        replay_part(a.popek, a.linux, tmp)
     print("savestate-check: %s" % ("all passed" if not failures else "%d FAILED" % failures))
     return 1 if failures else 0
 
