@@ -677,13 +677,19 @@ bool lapic_message(void *lapic, uint8_t dest, bool logical, unsigned mode, uint8
 
 void lapic_save(const struct lapic *a, struct sv_writer *w)
 {
-    const uint32_t *regs[] = { &a->id, &a->tpr, &a->ldr, &a->dfr, &a->svr, &a->esr,
-                               &a->esr_pending, &a->icr_lo, &a->icr_hi, &a->timer_init,
-                               &a->timer_div };
     sv_put_u32(w, a->base);
     sv_put_bool(w, a->hw_enabled);
-    for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
-        sv_put_u32(w, *regs[i]);
+    sv_put_u32(w, a->id);
+    sv_put_u32(w, a->tpr);
+    sv_put_u32(w, a->ldr);
+    sv_put_u32(w, a->dfr);
+    sv_put_u32(w, a->svr);
+    sv_put_u32(w, a->esr);
+    sv_put_u32(w, a->esr_pending);
+    sv_put_u32(w, a->icr_lo);
+    sv_put_u32(w, a->icr_hi);
+    sv_put_u32(w, a->timer_init);
+    sv_put_u32(w, a->timer_div);
     for (int i = 0; i < 8; i++) {
         sv_put_u32(w, a->irr[i]);
         sv_put_u32(w, a->isr[i]);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "devices/chardev.h"
 #include "devices/clock.h"
 #include "devices/dma8237.h"
 #include "devices/fw_cfg.h"
@@ -44,11 +45,18 @@ struct msg {
     unsigned mode;
 };
 
-/* A PCI function with one I/O BAR, recording where it decodes. */
+/* A PCI function with two I/O BARs that claim their ports on the bus;
+ * each port reads as the BAR's tag. */
+struct fake_bar {
+    uint8_t tag;
+    uint32_t decoded; /* from bar_moved: PCI_BAR_UNMAPPED or the address */
+};
+
 struct fake_fn {
     struct pci_device dev;
-    uint32_t decoded; /* from bar_moved: PCI_BAR_UNMAPPED or the address */
-    unsigned moves;
+    struct bus *bus;
+    struct fake_bar bar[2];
+    unsigned clashes; /* ports still held by someone else */
 };
 
 struct rig {
@@ -68,6 +76,8 @@ struct rig {
     struct pic pic;
     struct pit pit;
     struct rtc rtc;
+    struct chardev cd; /* the UART's host side: output kept in memory */
+    bool has_cd;
     struct uart uart;
     struct i8042 kbc;
     struct port92 p92;
@@ -124,6 +134,10 @@ static void teardown(void)
         fw_cfg_free(&A.fw);
     if (B.has_fw)
         fw_cfg_free(&B.fw);
+    if (A.has_cd)
+        chardev_close(&A.cd);
+    if (B.has_cd)
+        chardev_close(&B.cd);
     bus_free(&A.bus);
     bus_free(&B.bus);
 }
@@ -428,19 +442,25 @@ Test(sv_chipset, pit_counting_and_latched)
     bus_out(ab, 0x43, 0x34, 1);
     bus_out(ab, 0x40, 0xE8, 1);
     bus_out(ab, 0x40, 0x03, 1);
-    /* Channel 2: mode 0 with only the LSB of its count written; gate on. */
-    bus_out(ab, 0x61, 0x03, 1);
-    bus_out(ab, 0x43, 0xB0, 1);
-    bus_out(ab, 0x42, 0x34, 1);
-    /* Channel 1: square wave of 300, its count latched and half read. */
+    /* Channel 2: a 1 kHz tone on the speaker. */
+    bus_out(ab, 0x61, PIT_B_GATE2 | PIT_B_SPEAKER, 1);
+    bus_out(ab, 0x43, 0xB6, 1);
+    bus_out(ab, 0x42, 0xA9, 1);
+    bus_out(ab, 0x42, 0x04, 1);
+    /* Channel 1: square wave of 300, then mode 0 with only the LSB of a
+     * new count written; channel 0's count latched and half read. */
     bus_out(ab, 0x43, 0x76, 1);
     bus_out(ab, 0x41, 0x2C, 1);
     bus_out(ab, 0x41, 0x01, 1);
     clock_advance_to(&A.clk, pit_ticks_to_ns(pit_ns_to_ticks(A.clk.now) + 1530) + 7);
-    bus_out(ab, 0x43, 0x40, 1);
-    (void)bus_in(ab, 0x41, 1);
+    bus_out(ab, 0x43, 0x70, 1);
+    bus_out(ab, 0x41, 0x34, 1);
+    bus_out(ab, 0x43, 0x00, 1);
+    (void)bus_in(ab, 0x40, 1);
     cr_assert(A.pit.ch[0].running && clock_timer_armed(&A.pit.timer));
-    cr_assert(A.pit.ch[2].write_msb && A.pit.ch[1].count_latched && A.pit.ch[1].read_msb);
+    cr_assert(A.pit.ch[0].count_latched && A.pit.ch[0].read_msb);
+    cr_assert(A.pit.ch[1].write_msb);
+    cr_assert(A.pit.speaker_on);
     cr_assert(ge(uint, A.changes[0], 2), "IRQ0 has been pulsing");
     clocks_sync();
 
@@ -462,11 +482,11 @@ Test(sv_chipset, pit_counting_and_latched)
 
     TRANSFER(pit, PIT_SV_VERSION, &A.pit, &B.pit);
     cr_assert(eq(u64, B.pit.timer.deadline, A.pit.timer.deadline));
-    cr_assert(eq(int, B.pit.speaker_on, A.pit.speaker_on));
+    cr_assert(B.pit.speaker_on, "the speaker recomputed");
+    cr_assert(eq(u32, B.pit.speaker_mhz, A.pit.speaker_mhz));
     records_sync();
 
-    in_same(0x41, 1); /* the latched MSB */
-    out_both(0x42, 0x12, 1);
+    out_both(0x41, 0x12, 1); /* channel 1's MSB */
     uint64_t t = A.clk.now;
     for (int i = 0; i < 40; i++) {
         t += 123457;
@@ -562,7 +582,20 @@ Test(sv_chipset, rtc_interrupts_pending)
 static void uart_rig(struct rig *g)
 {
     struct irq_line l = line_of(g, 4);
-    cr_assert(eq(int, uart_init(&g->uart, &g->bus, COM1, &g->clk, &l, NULL), 0));
+    chardev_init_mem(&g->cd);
+    g->has_cd = true;
+    cr_assert(eq(int, uart_init(&g->uart, &g->bus, COM1, &g->clk, &l, &g->cd), 0));
+}
+
+/* What the two UARTs sent since the last call. */
+static void uart_sent_same(void)
+{
+    size_t na, nb;
+    const uint8_t *a = chardev_mem_data(&A.cd, &na), *b = chardev_mem_data(&B.cd, &nb);
+    cr_assert(eq(sz, na, nb), "A sent %zu bytes, B %zu", na, nb);
+    cr_assert(eq(mem, bytes(a, na), bytes(b, nb)));
+    chardev_mem_clear(&A.cd);
+    chardev_mem_clear(&B.cd);
 }
 
 Test(sv_chipset, uart_fifos_part_full)
@@ -620,6 +653,7 @@ Test(sv_chipset, uart_fifos_part_full)
     TRANSFER(uart, UART_SV_VERSION, &A.uart, &B.uart);
     uart_post_load(&B.uart);
     records_sync();
+    chardev_mem_clear(&A.cd);
 
     uint64_t t = A.clk.now;
     for (int i = 0; i < 24; i++) {
@@ -638,8 +672,30 @@ Test(sv_chipset, uart_fifos_part_full)
     }
     cr_assert(gt(uint, A.changes[4], 2), "the interrupt came and went");
     cr_assert(eq(u64, A.uart.tx_bytes, 7));
+    uart_sent_same();
     records_same();
     SAME(uart, &A.uart, &B.uart);
+}
+
+/* Host input queued on B's side before the load: the loaded receiver had
+ * nothing scheduled, and uart_post_load must start taking it. */
+Test(sv_chipset, uart_post_load_takes_host_input)
+{
+    uart_rig(&A);
+    uart_rig(&B);
+    out_both(COM1 + UART_LCR, 0x03, 1); /* 8 data bits */
+    out_both(COM1 + UART_FCR, UART_FCR_ENABLE, 1);
+    clock_advance_to(&A.clk, 1000000);
+    clocks_sync();
+    chardev_push_input_buf(&B.cd, (const uint8_t *)"hi", 2);
+    cr_assert(eq(u64, A.uart.rx_next, CLOCK_NEVER));
+    TRANSFER(uart, UART_SV_VERSION, &A.uart, &B.uart);
+    cr_assert(eq(u64, B.uart.rx_next, CLOCK_NEVER), "the load itself schedules nothing");
+    uart_post_load(&B.uart);
+    clock_advance_to(&B.clk, B.clk.now + 10 * uart_char_time_ns(&B.uart));
+    cr_assert(eq(u32, bus_in(&B.bus, COM1 + UART_LSR, 1) & UART_LSR_DR, UART_LSR_DR));
+    cr_assert(eq(u32, bus_in(&B.bus, COM1 + UART_RBR, 1), 'h'));
+    cr_assert(eq(u32, bus_in(&B.bus, COM1 + UART_RBR, 1), 'i'));
 }
 
 /* ---- 8042 with PS/2 keyboard and mouse ---- */
@@ -699,7 +755,8 @@ Test(sv_chipset, i8042_queues_and_pending_commands)
     other = A.kbc;
     other.mouse.q.head ^= 1;
     DIFF_AT(i8042, &A.kbc, &other, at);
-    EXPECT_BAD_BYTE(i8042, I8042_SV_VERSION, &B.kbc, &w, at, PS2_QUEUE_SIZE, "mouse queue position");
+    EXPECT_BAD_BYTE(i8042, I8042_SV_VERSION, &B.kbc, &w, at, PS2_QUEUE_SIZE,
+                    "mouse queue position");
     other = A.kbc;
     other.mouse.last_len ^= 1;
     DIFF_AT(i8042, &A.kbc, &other, at);
@@ -712,7 +769,8 @@ Test(sv_chipset, i8042_queues_and_pending_commands)
     other = A.kbc;
     other.own_head ^= 1;
     DIFF_AT(i8042, &A.kbc, &other, at);
-    EXPECT_BAD_BYTE(i8042, I8042_SV_VERSION, &B.kbc, &w, at, I8042_OWN_QUEUE, "reply queue position");
+    EXPECT_BAD_BYTE(i8042, I8042_SV_VERSION, &B.kbc, &w, at, I8042_OWN_QUEUE,
+                    "reply queue position");
     other = A.kbc;
     other.pending ^= 1;
     DIFF_AT(i8042, &A.kbc, &other, at);
@@ -1187,14 +1245,44 @@ static void rig_pam(void *opaque, unsigned region, bool read_ram, bool write_ram
     g->pam_reports++;
 }
 
+#define FAKE_BAR_SIZE 32
+
+static uint32_t fake_io_read(void *opaque, uint16_t port, unsigned size)
+{
+    const struct fake_bar *b = opaque;
+    return b->tag;
+}
+
+static void fake_io_write(void *opaque, uint16_t port, uint32_t val, unsigned size)
+{
+}
+
+static const struct io_ops fake_io_ops = {
+    .read = fake_io_read,
+    .write = fake_io_write,
+    .sizes = 1,
+};
+
 static void fake_bar_moved(struct pci_device *d, unsigned bar, uint32_t old, uint32_t now)
 {
     struct fake_fn *f = d->opaque;
-    cr_assert(eq(uint, bar, 0));
-    cr_assert(eq(u32, old, f->decoded), "bar_moved from 0x%x, but it decodes at 0x%x", old,
-              f->decoded);
-    f->decoded = now;
-    f->moves++;
+    cr_assert(lt(uint, bar, 2));
+    struct fake_bar *b = &f->bar[bar];
+    cr_assert(eq(u32, old, b->decoded), "bar_moved from 0x%x, but it decodes at 0x%x", old,
+              b->decoded);
+    if (old != PCI_BAR_UNMAPPED)
+        bus_io_unregister(f->bus, (uint16_t)old, FAKE_BAR_SIZE, &fake_io_ops, b);
+    b->decoded = now;
+    if (now == PCI_BAR_UNMAPPED)
+        return;
+    /* Like the PM block, it will not decode over ports someone holds
+     * (bus_io_register would take them over). */
+    for (unsigned i = 0; i < FAKE_BAR_SIZE; i++)
+        if (f->bus->io[(uint16_t)(now + i)].ops) {
+            f->clashes++;
+            return;
+        }
+    cr_assert(eq(int, bus_io_register(f->bus, (uint16_t)now, FAKE_BAR_SIZE, &fake_io_ops, b), 0));
 }
 
 static void chipset_rig(struct rig *g)
@@ -1207,11 +1295,14 @@ static void chipset_rig(struct rig *g)
     cr_assert(eq(int, piix_init(&g->piix, &g->pci, &g->bus, &g->clk, lines, NULL, NULL, NULL), 0));
     struct pci_device *d = &g->fake.dev;
     pci_device_init(d, 0x1234, 0x5678, 0xFF0000, 1, 0);
-    pci_bar_init(d, 0, 32, PCI_BAR_IO);
+    pci_bar_init(d, 0, FAKE_BAR_SIZE, PCI_BAR_IO);
+    pci_bar_init(d, 1, FAKE_BAR_SIZE, PCI_BAR_IO);
     pci_set_byte(d, PCI_INTERRUPT_PIN, 1);
     d->bar_moved = fake_bar_moved;
     d->opaque = &g->fake;
-    g->fake.decoded = PCI_BAR_UNMAPPED;
+    g->fake.bus = &g->bus;
+    for (unsigned i = 0; i < 2; i++)
+        g->fake.bar[i] = (struct fake_bar){ (uint8_t)(0xB0 + i), PCI_BAR_UNMAPPED };
     cr_assert(eq(int, pci_register(&g->pci, d, FAKE_DEVFN), 0));
 }
 
@@ -1251,21 +1342,25 @@ Test(sv_chipset, pci_chipset_programmed)
     cfg_out(ab, I440FX_DEVFN, I440FX_SMRAM, I440FX_SMRAM_D_LCK | I440FX_SMRAM_G_SMRAME, 1);
     cfg_out(ab, PIIX_ISA_DEVFN, PIIX_PIRQRC + 3, 11, 1);
     cfg_out(ab, FAKE_DEVFN, PCI_BAR0, 0xC101, 4);
+    cfg_out(ab, FAKE_DEVFN, PCI_BAR0 + 4, 0xC201, 4);
     cfg_out(ab, FAKE_DEVFN, PCI_COMMAND, PCI_COMMAND_IO, 2);
     pci_set_irq(&A.fake.dev, true);
     piix_pm_enable(&A.piix, PM_AT);
     bus_out(ab, PM_AT + ACPI_PM1_EN, ACPI_PM1_TMR, 2);
     bus_out(ab, PIIX_APMC_PORT, 0x77, 1);
     bus_out(ab, PCI_CONFIG_ADDRESS, 0x80000000u | FAKE_DEVFN << 8 | PCI_BAR0, 4);
-    cr_assert(eq(u32, A.fake.decoded, 0xC100));
+    cr_assert(eq(u32, A.fake.bar[0].decoded, 0xC100));
+    cr_assert(eq(u32, A.fake.bar[1].decoded, 0xC200));
     cr_assert(A.level[11], "the fake function's INTA# on IRQ 11 through PIRQD");
     cr_assert(eq(u8, A.host.dev.wmask[I440FX_SMRAM], I440FX_SMRAM_D_CLS));
-    /* B as a machine that ran differently: the fake BAR and the PM block
-     * elsewhere, which post_load must move. */
-    cfg_out(&B.bus, FAKE_DEVFN, PCI_BAR0, 0xE001, 4);
+    /* B as a machine that ran differently: the fake BARs swapped and the
+     * PM block elsewhere, which post_load must straighten out. */
+    cfg_out(&B.bus, FAKE_DEVFN, PCI_BAR0, 0xC201, 4);
+    cfg_out(&B.bus, FAKE_DEVFN, PCI_BAR0 + 4, 0xC101, 4);
     cfg_out(&B.bus, FAKE_DEVFN, PCI_COMMAND, PCI_COMMAND_IO, 2);
     piix_pm_enable(&B.piix, 0xA000);
-    cr_assert(eq(u32, B.fake.decoded, 0xE000));
+    cr_assert(eq(u32, B.fake.bar[0].decoded, 0xC200));
+    cr_assert(eq(uint, B.fake.clashes, 0));
     clocks_sync();
 
     struct sv_writer wp, wh, wx;
@@ -1298,11 +1393,13 @@ Test(sv_chipset, pci_chipset_programmed)
     LOAD(pci, PCI_SV_VERSION, &B.pci, w.buf, w.len, &r);
     expect_fail(&r, "PCI function 03.0 is another device");
     sv_writer_free(&w);
-    SAVE_EDITED(&w, A.fake.dev.config[PCI_BAR0] ^= PCI_BAR_IO, A.fake.dev.config[PCI_BAR0] ^= PCI_BAR_IO);
+    SAVE_EDITED(&w, A.fake.dev.config[PCI_BAR0] ^= PCI_BAR_IO,
+                A.fake.dev.config[PCI_BAR0] ^= PCI_BAR_IO);
     LOAD(pci, PCI_SV_VERSION, &B.pci, w.buf, w.len, &r);
     expect_fail(&r, "another device");
     sv_writer_free(&w);
-    SAVE_EDITED(&w, A.pci.irq_state[PIIX_ISA_DEVFN] = true, A.pci.irq_state[PIIX_ISA_DEVFN] = false);
+    SAVE_EDITED(&w, A.pci.irq_state[PIIX_ISA_DEVFN] = true,
+                A.pci.irq_state[PIIX_ISA_DEVFN] = false);
     LOAD(pci, PCI_SV_VERSION, &B.pci, w.buf, w.len, &r);
     expect_fail(&r, "interrupt state");
     sv_writer_free(&w);
@@ -1329,17 +1426,20 @@ Test(sv_chipset, pci_chipset_programmed)
     i440fx_post_load(&B.host);
     pci_post_load(&B.pci);
     piix_post_load(&B.piix);
-    cr_assert(eq(u32, B.fake.decoded, 0xC100), "the BAR moved from 0xE000 to 0xC100");
+    cr_assert(eq(u32, B.fake.bar[0].decoded, 0xC100), "BAR0 moved to where BAR1 was");
+    cr_assert(eq(u32, B.fake.bar[1].decoded, 0xC200));
+    cr_assert(eq(uint, B.fake.clashes, 0), "no BAR met another still on its ports");
     cr_assert(eq(uint, B.pam_reports - reports, I440FX_PAM_REGIONS), "every region reported");
     cr_assert(eq(mem, bytes(B.pam, sizeof(B.pam)), bytes(A.pam, sizeof(A.pam))));
     cr_assert(eq(mem, bytes(B.host.pam_state, sizeof(B.host.pam_state)),
                  bytes(A.host.pam_state, sizeof(A.host.pam_state))));
     cr_assert(eq(u8, B.host.dev.wmask[I440FX_SMRAM], I440FX_SMRAM_D_CLS), "SMRAM locked again");
     cr_assert(eq(u32, bus_in(&B.bus, 0xA000 + ACPI_PM1_EN, 2), 0xFFFF), "the PM block left 0xA000");
-    cr_assert(eq(u32, bus_in(&B.bus, 0xE000, 1), 0xFF));
     records_sync();
 
     cr_assert(eq(u32, in_same(PCI_CONFIG_DATA, 4), 0xC101), "CONFIG_ADDRESS carried over");
+    cr_assert(eq(u32, in_same(0xC100, 1), 0xB0));
+    cr_assert(eq(u32, in_same(0xC21F, 1), 0xB1));
     cr_assert(eq(u32, in_same(PM_AT + ACPI_PM1_EN, 2), ACPI_PM1_TMR));
     cr_assert(eq(u32, in_same(PIIX_APMC_PORT, 1), 0x77));
     /* D_LCK holds: clearing it and SMRAME does nothing. */
@@ -1352,7 +1452,9 @@ Test(sv_chipset, pci_chipset_programmed)
     pci_set_irq(&B.fake.dev, false);
     cr_assert(not(B.level[11]));
     cfg_out_both(FAKE_DEVFN, PCI_BAR0, 0xD001, 4);
-    cr_assert(eq(u32, B.fake.decoded, 0xD000));
+    cr_assert(eq(u32, B.fake.bar[0].decoded, 0xD000));
+    cr_assert(eq(u32, in_same(0xD000, 1), 0xB0));
+    cr_assert(eq(u32, in_same(0xC100, 1), 0xFF));
     cfg_out_both(PIIX_PM_DEVFN, PIIX_PMBA, 0xB041, 4);
     in_same(0xB040 + ACPI_PM1_EN, 2);
     advance_both(3000000000ull);
