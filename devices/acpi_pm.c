@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "mem/bus.h"
+#include "mem/sv.h"
 
 #define NS_PER_S 1000000000u
 
@@ -210,4 +211,34 @@ int acpi_pm_init(struct acpi_pm *pm, struct bus *bus, struct vclock *clk,
     arm_timer(pm, clk->now);
     acpi_pm_reset(pm);
     return 0;
+}
+
+void acpi_pm_save(const struct acpi_pm *pm, struct sv_writer *w)
+{
+    sv_put_u16(w, pm->sts);
+    sv_put_u16(w, pm->en);
+    sv_put_u16(w, pm->cnt);
+    sv_put_u16(w, pm->gpe_sts);
+    sv_put_u16(w, pm->gpe_en);
+    sv_put_bool(w, pm->sci_level);
+    sv_put_u64(w, pm->tmr.deadline);
+}
+
+void acpi_pm_load(struct acpi_pm *pm, struct sv_reader *r, unsigned version)
+{
+    if (version != ACPI_PM_SV_VERSION) {
+        sv_fail(r, "version %u, this Popek reads %u", version, ACPI_PM_SV_VERSION);
+        return;
+    }
+    const uint16_t cnt_bits = ACPI_PM1_CNT_SCI_EN | ACPI_PM1_CNT_BM_RLD | ACPI_PM1_CNT_SLP_TYP;
+    pm->sts = sv_get_u16(r);
+    sv_check(r, !(pm->sts & ~ACPI_PM1_STS_MASK), "acpi PM1 status");
+    pm->en = sv_get_u16(r);
+    sv_check(r, !(pm->en & ~ACPI_PM1_EN_MASK), "acpi PM1 enable");
+    pm->cnt = sv_get_u16(r);
+    sv_check(r, !(pm->cnt & ~cnt_bits), "acpi PM1 control");
+    pm->gpe_sts = sv_get_u16(r);
+    pm->gpe_en = sv_get_u16(r);
+    pm->sci_level = sv_get_bool(r);
+    pm->tmr.deadline = sv_get_u64(r);
 }

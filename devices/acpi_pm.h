@@ -16,6 +16,8 @@
 #include "devices/irq.h"
 
 struct bus;
+struct sv_reader;
+struct sv_writer;
 
 #define ACPI_PM_LEN 64           /* bytes of I/O the block decodes */
 #define ACPI_PM_DEFAULT_BASE 0x600
@@ -89,5 +91,14 @@ uint32_t acpi_pm_timer(const struct acpi_pm *pm);
  * fired. */
 void acpi_pm_power_button(struct acpi_pm *pm);
 void acpi_pm_set_gpe(struct acpi_pm *pm, unsigned n);
+
+/* Savestate (mem/sv.h): PM1 status, enable and control, the GPE0
+ * registers, the SCI level last driven and the timer's deadline.  Where
+ * the block is decoded (base, mapped) is not saved: it is the bus's
+ * state, set by the block's owner from its own registers (the PIIX's PMBA
+ * and PMREGMISC, re-applied by piix_post_load). */
+#define ACPI_PM_SV_VERSION 1
+void acpi_pm_save(const struct acpi_pm *pm, struct sv_writer *w);
+void acpi_pm_load(struct acpi_pm *pm, struct sv_reader *r, unsigned version);
 
 #endif

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "mem/bus.h"
+#include "mem/sv.h"
 
 /* The page register port of each channel. */
 static const uint8_t page_port[DMA_CHANNELS] = { 0x87, 0x83, 0x81, 0x82,
@@ -235,4 +236,54 @@ size_t dma8237_transfer(struct dma8237 *d, unsigned channel, void *buf, size_t l
         }
     }
     return done;
+}
+
+/* ---- savestate ---- */
+
+void dma8237_save(const struct dma8237 *d, struct sv_writer *w)
+{
+    for (unsigned i = 0; i < 2; i++) {
+        const struct dma8237_ctrl *c = &d->ctrl[i];
+        for (unsigned n = 0; n < 4; n++) {
+            sv_put_u16(w, c->ch[n].base_addr);
+            sv_put_u16(w, c->ch[n].base_count);
+            sv_put_u16(w, c->ch[n].cur_addr);
+            sv_put_u16(w, c->ch[n].cur_count);
+            sv_put_u8(w, c->ch[n].mode);
+        }
+        sv_put_u8(w, c->command);
+        sv_put_u8(w, c->status);
+        sv_put_u8(w, c->request);
+        sv_put_u8(w, c->mask);
+        sv_put_u8(w, c->temp);
+        sv_put_bool(w, c->flipflop);
+    }
+    sv_put_bytes(w, d->page, sizeof(d->page));
+}
+
+void dma8237_load(struct dma8237 *d, struct sv_reader *r, unsigned version)
+{
+    if (version != DMA8237_SV_VERSION) {
+        sv_fail(r, "version %u, this Popek reads %u", version, DMA8237_SV_VERSION);
+        return;
+    }
+    for (unsigned i = 0; i < 2; i++) {
+        struct dma8237_ctrl *c = &d->ctrl[i];
+        for (unsigned n = 0; n < 4; n++) {
+            c->ch[n].base_addr = sv_get_u16(r);
+            c->ch[n].base_count = sv_get_u16(r);
+            c->ch[n].cur_addr = sv_get_u16(r);
+            c->ch[n].cur_count = sv_get_u16(r);
+            c->ch[n].mode = sv_get_u8(r);
+            sv_check(r, !(c->ch[n].mode & 3), "dma mode"); /* bits 1-0 select the channel */
+        }
+        c->command = sv_get_u8(r);
+        /* One bit per channel in the status, request and mask registers. */
+        c->status = (uint8_t)sv_get_max(r, 1, 0x0F, "dma status");
+        c->request = (uint8_t)sv_get_max(r, 1, 0x0F, "dma request");
+        c->mask = (uint8_t)sv_get_max(r, 1, 0x0F, "dma mask");
+        c->temp = sv_get_u8(r);
+        c->flipflop = sv_get_bool(r);
+    }
+    sv_get_bytes(r, d->page, sizeof(d->page));
 }

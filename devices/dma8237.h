@@ -15,6 +15,8 @@
 #include <stdint.h>
 
 struct bus;
+struct sv_reader;
+struct sv_writer;
 
 #define DMA1_PORT 0x00      /* 16 registers */
 #define DMA2_PORT 0xC0      /* 16 registers at even ports, 0xC0-0xDF */
@@ -93,5 +95,12 @@ size_t dma8237_transfer(struct dma8237 *d, unsigned channel, void *buf, size_t l
                         bool device_to_memory, bool *tc);
 /* The physical address the channel's next transfer uses. */
 uint32_t dma8237_channel_address(const struct dma8237 *d, unsigned channel);
+
+/* Savestate (mem/sv.h): every channel's base and current registers and
+ * mode, each controller's command, status, request, mask and temporary
+ * registers and byte pointer flip-flop, and the page registers. */
+#define DMA8237_SV_VERSION 1
+void dma8237_save(const struct dma8237 *d, struct sv_writer *w);
+void dma8237_load(struct dma8237 *d, struct sv_reader *r, unsigned version);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mem/bus.h"
+#include "mem/sv.h"
 
 static void put_be32(uint8_t *p, uint32_t v)
 {
@@ -317,4 +318,25 @@ void fw_cfg_free(struct fw_cfg *f)
     for (unsigned i = 0; i < f->nfiles; i++)
         free(f->files[i].data);
     memset(f, 0, sizeof(*f));
+}
+
+void fw_cfg_save(const struct fw_cfg *f, struct sv_writer *w)
+{
+    sv_put_u16(w, f->selector);
+    sv_put_u32(w, f->offset);
+    sv_put_u32(w, f->dma_high);
+}
+
+void fw_cfg_load(struct fw_cfg *f, struct sv_reader *r, unsigned version)
+{
+    if (version != FW_CFG_SV_VERSION) {
+        sv_fail(r, "version %u, this Popek reads %u", version, FW_CFG_SV_VERSION);
+        return;
+    }
+    /* Every selector is one a guest can write (an unknown one reads as
+     * absent); the offset indexes the item's bytes. */
+    f->selector = sv_get_u16(r);
+    const struct fw_cfg_item *it = item(f, f->selector);
+    f->offset = sv_get_max(r, 4, it ? it->len : 0, "fw_cfg offset");
+    f->dma_high = sv_get_u32(r);
 }

@@ -19,6 +19,8 @@
 #include <stdint.h>
 
 struct bus;
+struct sv_reader;
+struct sv_writer;
 
 #define FW_CFG_PORT_SEL 0x510
 #define FW_CFG_PORT_DATA 0x511
@@ -93,5 +95,15 @@ int fw_cfg_add_u64(struct fw_cfg *f, uint16_t key, uint64_t v);
 int fw_cfg_add_file(struct fw_cfg *f, const char *name, const void *data, uint32_t len, bool writable);
 /* The item a file now has, or NULL. */
 const struct fw_cfg_item *fw_cfg_find_file(const struct fw_cfg *f, const char *name);
+
+/* Savestate (mem/sv.h): the guest's cursor only: the selector, the offset
+ * into the selected item and the DMA address's high half.  The items are
+ * configuration the machine adds at start-up and are not saved (nor are
+ * guest writes into a writable item); the loaded offset must lie within
+ * the selected item as this machine holds it.  dma_ops is a statistic and
+ * is not saved. */
+#define FW_CFG_SV_VERSION 1
+void fw_cfg_save(const struct fw_cfg *f, struct sv_writer *w);
+void fw_cfg_load(struct fw_cfg *f, struct sv_reader *r, unsigned version);
 
 #endif

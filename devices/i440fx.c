@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "mem/sv.h"
+
 void i440fx_pam_region(unsigned region, uint32_t *base, uint32_t *size)
 {
     if (region == 0) {
@@ -35,6 +37,15 @@ static void report_pam(struct i440fx *h, bool all)
     }
 }
 
+/* What the SMRAM register lets a write change: D_LCK leaves only D_CLS
+ * until the next reset. */
+static uint8_t smram_wmask(uint8_t smram)
+{
+    if (smram & I440FX_SMRAM_D_LCK)
+        return I440FX_SMRAM_D_CLS;
+    return I440FX_SMRAM_D_OPEN | I440FX_SMRAM_D_CLS | I440FX_SMRAM_D_LCK | I440FX_SMRAM_G_SMRAME;
+}
+
 static void i440fx_config_write(struct pci_device *d, unsigned off, uint32_t val, unsigned size)
 {
     struct i440fx *h = d->opaque;
@@ -46,7 +57,7 @@ static void i440fx_config_write(struct pci_device *d, unsigned off, uint32_t val
         uint8_t s = pci_get_byte(d, I440FX_SMRAM);
         if (s & I440FX_SMRAM_D_LCK) {
             pci_set_byte(d, I440FX_SMRAM, s & ~I440FX_SMRAM_D_OPEN);
-            d->wmask[I440FX_SMRAM] = I440FX_SMRAM_D_CLS;
+            d->wmask[I440FX_SMRAM] = smram_wmask(s);
         }
     }
 }
@@ -79,8 +90,7 @@ void i440fx_reset(struct i440fx *h)
     pci_set_wmask(d, 0x70, 1, 0xF8);   /* MTT */
     pci_set_wmask(d, 0x71, 1, 0xFF);   /* CLT */
     pci_set_byte(d, I440FX_SMRAM, I440FX_SMRAM_C_BASE_SEG);
-    d->wmask[I440FX_SMRAM] = I440FX_SMRAM_D_OPEN | I440FX_SMRAM_D_CLS | I440FX_SMRAM_D_LCK |
-                             I440FX_SMRAM_G_SMRAME;
+    d->wmask[I440FX_SMRAM] = smram_wmask(I440FX_SMRAM_C_BASE_SEG);
     pci_set_wmask(d, 0x90, 1, 0xFF);   /* ERRCMD */
     d->w1cmask[0x91] = 0xFF;           /* ERRSTS */
 
@@ -106,4 +116,24 @@ int i440fx_init(struct i440fx *h, struct pci_bus *pb, uint32_t ram_size,
         return rc;
     i440fx_reset(h);
     return 0;
+}
+
+void i440fx_save(const struct i440fx *h, struct sv_writer *w)
+{
+    (void)h;
+    (void)w;
+}
+
+void i440fx_load(struct i440fx *h, struct sv_reader *r, unsigned version)
+{
+    (void)h;
+    if (version != I440FX_SV_VERSION)
+        sv_fail(r, "version %u, this Popek reads %u", version, I440FX_SV_VERSION);
+}
+
+void i440fx_post_load(struct i440fx *h)
+{
+    struct pci_device *d = &h->dev;
+    d->wmask[I440FX_SMRAM] = smram_wmask(pci_get_byte(d, I440FX_SMRAM));
+    report_pam(h, true);
 }

@@ -14,6 +14,9 @@
 
 #include "devices/pci.h"
 
+struct sv_reader;
+struct sv_writer;
+
 #define I440FX_VENDOR 0x8086
 #define I440FX_DEVICE 0x1237
 #define I440FX_DEVFN PCI_DEVFN(0, 0)
@@ -54,5 +57,16 @@ int i440fx_init(struct i440fx *h, struct pci_bus *pb, uint32_t ram_size,
 void i440fx_reset(struct i440fx *h);
 /* The physical range of a PAM region. */
 void i440fx_pam_region(unsigned region, uint32_t *base, uint32_t *size);
+
+/* Savestate (mem/sv.h).  Every register of the bridge is configuration
+ * space, which pci_save holds, so its own section is empty (the version
+ * leaves room to grow).  i440fx_post_load, after every load (pci_load's
+ * above all), re-derives what follows from those registers: the SMRAM
+ * register's write mask (D_LCK freezes it) and each PAM region, reported
+ * through pam_changed so the machine maps RAM or ROM there. */
+#define I440FX_SV_VERSION 1
+void i440fx_save(const struct i440fx *h, struct sv_writer *w);
+void i440fx_load(struct i440fx *h, struct sv_reader *r, unsigned version);
+void i440fx_post_load(struct i440fx *h);
 
 #endif

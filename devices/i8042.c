@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "mem/bus.h"
+#include "mem/sv.h"
 
 #define OWN_AUX 0x100
 
@@ -294,4 +295,68 @@ int i8042_init(struct i8042 *c, struct bus *bus, const struct i8042_config *cfg)
     if (r == 0)
         r = bus_io_register(bus, I8042_CMD_PORT, 1, &i8042_ops, c);
     return r;
+}
+
+/* ---- savestate ---- */
+
+#define STR_STORED \
+    (I8042_STR_OBF | I8042_STR_CMD | I8042_STR_AUXDATA | I8042_STR_TIMEOUT | I8042_STR_PARITY)
+
+void i8042_save(const struct i8042 *c, struct sv_writer *w)
+{
+    sv_put_bytes(w, c->ram, sizeof(c->ram));
+    sv_put_u8(w, c->status);
+    sv_put_u8(w, c->out);
+    sv_put_u8(w, c->outport);
+    sv_put_u8(w, c->inport);
+    sv_put_u8(w, c->pending);
+    sv_put_bool(w, c->xlate_break);
+    sv_put_bool(w, c->irq1);
+    sv_put_bool(w, c->irq12);
+    for (unsigned i = 0; i < I8042_OWN_QUEUE; i++)
+        sv_put_u16(w, c->own[i]);
+    sv_put_u8(w, (uint8_t)c->own_head);
+    sv_put_u8(w, (uint8_t)c->own_count);
+    sv_put_u32(w, PS2_SV_VERSION);
+    ps2_kbd_save(&c->kbd, w);
+    ps2_mouse_save(&c->mouse, w);
+}
+
+/* The commands write_command leaves waiting for a data byte. */
+static bool pending_ok(uint8_t cmd)
+{
+    return cmd == 0 || (cmd >= 0x60 && cmd <= 0x7F) || cmd == 0xA5 || (cmd >= 0xD1 && cmd <= 0xD4);
+}
+
+void i8042_load(struct i8042 *c, struct sv_reader *r, unsigned version)
+{
+    if (version != I8042_SV_VERSION) {
+        sv_fail(r, "version %u, this Popek reads %u", version, I8042_SV_VERSION);
+        return;
+    }
+    sv_get_bytes(r, c->ram, sizeof(c->ram));
+    c->status = sv_get_u8(r);
+    sv_check(r, !(c->status & ~STR_STORED), "i8042 status");
+    c->out = sv_get_u8(r);
+    c->outport = sv_get_u8(r);
+    sv_check(r, !(c->outport & (I8042_OUT_IRQ1 | I8042_OUT_IRQ12)), "i8042 output port");
+    c->inport = sv_get_u8(r);
+    c->pending = sv_get_u8(r);
+    sv_check(r, pending_ok(c->pending), "i8042 pending command");
+    c->xlate_break = sv_get_bool(r);
+    c->irq1 = sv_get_bool(r);
+    c->irq12 = sv_get_bool(r);
+    for (unsigned i = 0; i < I8042_OWN_QUEUE; i++)
+        c->own[i] = (uint16_t)sv_get_max(r, 2, OWN_AUX | 0xFF, "i8042 queued reply");
+    c->own_head = sv_get_max(r, 1, I8042_OWN_QUEUE - 1, "i8042 reply queue position");
+    c->own_count = sv_get_max(r, 1, I8042_OWN_QUEUE, "i8042 reply queue position");
+    unsigned ps2_version = sv_get_u32(r);
+    ps2_kbd_load(&c->kbd, r, ps2_version);
+    ps2_mouse_load(&c->mouse, r, ps2_version);
+}
+
+void i8042_post_load(struct i8042 *c)
+{
+    if (!c->cfg.a20)
+        bus_set_a20(c->bus, c->outport & I8042_OUT_A20);
 }

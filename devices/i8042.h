@@ -15,6 +15,8 @@
 #include "devices/ps2.h"
 
 struct bus;
+struct sv_reader;
+struct sv_writer;
 
 #define I8042_DATA_PORT 0x60
 #define I8042_CMD_PORT 0x64
@@ -93,6 +95,19 @@ int i8042_init(struct i8042 *c, struct bus *bus, const struct i8042_config *cfg)
  * reset the controller itself signals (FE) does not reset it on a PC: the
  * machine calls this only for a power-on/hard reset. */
 void i8042_reset(struct i8042 *c);
+
+/* Savestate (mem/sv.h): controller RAM, status, the output buffer, the
+ * output and input ports, the command waiting for data, the translation
+ * state, the IRQ levels last driven and the controller's reply queue;
+ * then PS2_SV_VERSION and the keyboard's and the mouse's own state, so
+ * one section holds all three.  i8042_post_load, after every load, sets
+ * the bus's A20 gate from the output port when the controller drives it
+ * itself (no a20 callback); with the callback (port 0x92 on the PC) the
+ * receiver holds the line's level and there is nothing to do. */
+#define I8042_SV_VERSION 1
+void i8042_save(const struct i8042 *c, struct sv_writer *w);
+void i8042_load(struct i8042 *c, struct sv_reader *r, unsigned version);
+void i8042_post_load(struct i8042 *c);
 
 /* Host input (frontends).  The keyboard's key codes are set 2 (ps2.h). */
 static inline void i8042_key(struct i8042 *c, uint16_t keycode, bool down)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "mem/bus.h"
+#include "mem/sv.h"
 
 /* Low dword: vector, delivery mode, destination mode, polarity, trigger
  * mode, mask (delivery status and remote IRR are read only).  High dword:
@@ -213,4 +214,39 @@ void ioapic_set_output(struct ioapic *io, ioapic_send_fn send, void *opaque)
 {
     io->send = send;
     io->send_opaque = opaque;
+}
+
+void ioapic_save(const struct ioapic *io, struct sv_writer *w)
+{
+    sv_put_u8(w, io->regsel);
+    sv_put_u32(w, io->id);
+    for (int pin = 0; pin < IOAPIC_PINS; pin++)
+        sv_put_u64(w, io->redir[pin]);
+    sv_put_u32(w, io->pins);
+}
+
+void ioapic_load(struct ioapic *io, struct sv_reader *r, unsigned version)
+{
+    if (version != IOAPIC_SV_VERSION) {
+        sv_fail(r, "version %u, this Popek reads %u", version, IOAPIC_SV_VERSION);
+        return;
+    }
+    /* Every IOREGSEL value is one a guest can write: reg_read and
+     * reg_write check the index against the table themselves. */
+    io->regsel = sv_get_u8(r);
+    io->id = sv_get_u32(r);
+    sv_check(r, !(io->id & ~0x0F000000u), "ioapic ID");
+    for (int pin = 0; pin < IOAPIC_PINS; pin++) {
+        uint64_t e = sv_get_u64(r);
+        uint32_t lo = lo_of(e), hi = (uint32_t)(e >> 32);
+        if (!sv_check(r,
+                      !(lo & ~(REDIR_LO_WRITABLE | IOAPIC_DELIVS | IOAPIC_REMOTE_IRR)) &&
+                          !(hi & ~REDIR_HI_WRITABLE) &&
+                          (!(lo & IOAPIC_REMOTE_IRR) || is_level(lo)),
+                      "ioapic redirection entry"))
+            return;
+        io->redir[pin] = e;
+    }
+    /* One bit per input pin. */
+    io->pins = sv_get_max(r, 4, (1u << IOAPIC_PINS) - 1, "ioapic pin levels");
 }

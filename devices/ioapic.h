@@ -10,6 +10,8 @@
 #include <stdint.h>
 
 struct bus;
+struct sv_reader;
+struct sv_writer;
 
 #define IOAPIC_DEFAULT_BASE 0xFEC00000u
 #define IOAPIC_SIZE 0x1000u
@@ -64,5 +66,12 @@ void ioapic_set_irq(void *ioapic, int pin, bool level);
  * lapic_set_eoi_output's callback): clears remote IRR of the entries with
  * that vector and re-delivers those whose input is still asserted. */
 void ioapic_eoi(void *ioapic, uint8_t vector);
+
+/* Savestate (mem/sv.h): IOREGSEL, the ID, the 24 redirection entries (with
+ * their delivery status and remote IRR) and the input pin levels.  The
+ * base address and reset ID are the board's and are not saved. */
+#define IOAPIC_SV_VERSION 1
+void ioapic_save(const struct ioapic *io, struct sv_writer *w);
+void ioapic_load(struct ioapic *io, struct sv_reader *r, unsigned version);
 
 #endif

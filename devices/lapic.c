@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mem/bus.h"
+#include "mem/sv.h"
 
 /* The bits of each LVT entry software can write (the rest read 0, or are
  * read-only status): timer: vector, mask, periodic; performance counter:
@@ -554,18 +555,26 @@ static void regs_reset(struct lapic *a)
     a->extint_pending = false;
 }
 
-static void place(struct lapic *a, uint32_t base, bool enabled)
+/* Puts the page on the bus where base and hw_enabled say. */
+static void remap(struct lapic *a)
 {
-    if (a->mapped && (!enabled || base != a->base)) {
-        bus_unmap(a->bus, a->base, LAPIC_SIZE);
+    if (a->mapped && (!a->hw_enabled || a->mapped_base != a->base)) {
+        bus_unmap(a->bus, a->mapped_base, LAPIC_SIZE);
         a->mapped = false;
     }
-    a->base = base;
-    a->hw_enabled = enabled;
     /* A full region table leaves the page unmapped (accesses then hit
      * nothing), never anything worse. */
-    if (enabled && !a->mapped)
-        a->mapped = bus_map_mmio(a->bus, base, LAPIC_SIZE, &lapic_ops, a) == 0;
+    if (a->hw_enabled && !a->mapped) {
+        a->mapped = bus_map_mmio(a->bus, a->base, LAPIC_SIZE, &lapic_ops, a) == 0;
+        a->mapped_base = a->base;
+    }
+}
+
+static void place(struct lapic *a, uint32_t base, bool enabled)
+{
+    a->base = base;
+    a->hw_enabled = enabled;
+    remap(a);
 }
 
 void lapic_set_base(struct lapic *a, uint32_t msr_value)
@@ -662,4 +671,101 @@ bool lapic_message(void *lapic, uint8_t dest, bool logical, unsigned mode, uint8
     if (!a->hw_enabled || !dest_match(a, dest, logical))
         return false;
     return deliver(a, mode & 7, vector, level_triggered);
+}
+
+/* --- savestate -------------------------------------------------------- */
+
+void lapic_save(const struct lapic *a, struct sv_writer *w)
+{
+    sv_put_u32(w, a->base);
+    sv_put_bool(w, a->hw_enabled);
+    sv_put_u32(w, a->id);
+    sv_put_u32(w, a->tpr);
+    sv_put_u32(w, a->ldr);
+    sv_put_u32(w, a->dfr);
+    sv_put_u32(w, a->svr);
+    sv_put_u32(w, a->esr);
+    sv_put_u32(w, a->esr_pending);
+    sv_put_u32(w, a->icr_lo);
+    sv_put_u32(w, a->icr_hi);
+    sv_put_u32(w, a->timer_init);
+    sv_put_u32(w, a->timer_div);
+    for (int i = 0; i < 8; i++) {
+        sv_put_u32(w, a->irr[i]);
+        sv_put_u32(w, a->isr[i]);
+        sv_put_u32(w, a->tmr[i]);
+    }
+    for (int i = 0; i < LVT_N; i++)
+        sv_put_u32(w, a->lvt[i]);
+    sv_put_bool(w, a->timer_running);
+    sv_put_u64(w, a->timer_base_time);
+    sv_put_u32(w, a->timer_base_count);
+    sv_put_u64(w, a->timer_deadline);
+    sv_put_u64(w, a->timer.deadline);
+    sv_put_bool(w, a->lint[0]);
+    sv_put_bool(w, a->lint[1]);
+    sv_put_bool(w, a->extint_pending);
+    sv_put_bool(w, a->intr);
+}
+
+/* A register must hold only bits its write path can set. */
+static uint32_t reg_load(struct sv_reader *r, uint32_t may_vary, uint32_t fixed, const char *what)
+{
+    uint32_t v = sv_get_u32(r);
+    sv_check(r, (v & ~may_vary) == fixed, what);
+    return v;
+}
+
+void lapic_load(struct lapic *a, struct sv_reader *r, unsigned version)
+{
+    if (version != LAPIC_SV_VERSION) {
+        sv_fail(r, "version %u, this Popek reads %u", version, LAPIC_SV_VERSION);
+        return;
+    }
+    const uint32_t esr_bits = LAPIC_ESR_SEND_ACCEPT | LAPIC_ESR_SEND_ILLEGAL |
+                              LAPIC_ESR_RECV_ILLEGAL | LAPIC_ESR_ILLEGAL_REG;
+    a->base = reg_load(r, 0xFFFFF000u, 0, "lapic base");
+    a->hw_enabled = sv_get_bool(r);
+    a->id = reg_load(r, 0x0F000000u, 0, "lapic ID");
+    a->tpr = reg_load(r, 0xFFu, 0, "lapic TPR");
+    a->ldr = reg_load(r, 0xFF000000u, 0, "lapic LDR");
+    a->dfr = reg_load(r, 0xF0000000u, 0x0FFFFFFFu, "lapic DFR");
+    a->svr = reg_load(r, 0x3F0u, 0xFu, "lapic SVR");
+    a->esr = reg_load(r, esr_bits, 0, "lapic ESR");
+    a->esr_pending = reg_load(r, esr_bits, 0, "lapic ESR");
+    a->icr_lo = reg_load(r, ICR_LO_WRITABLE, 0, "lapic ICR");
+    a->icr_hi = reg_load(r, 0xFF000000u, 0, "lapic ICR");
+    a->timer_init = sv_get_u32(r);
+    /* The divide bits pick the tick length. */
+    a->timer_div = reg_load(r, 0xBu, 0, "lapic timer divide");
+    for (int i = 0; i < 8; i++) {
+        a->irr[i] = sv_get_u32(r);
+        a->isr[i] = sv_get_u32(r);
+        a->tmr[i] = sv_get_u32(r);
+    }
+    /* Vectors 0-15 are never accepted. */
+    sv_check(r, !((a->irr[0] | a->isr[0] | a->tmr[0]) & 0xFFFFu), "lapic vector");
+    for (int i = 0; i < LVT_N; i++) {
+        uint32_t rirr = i == LVT_LINT0 || i == LVT_LINT1 ? LAPIC_REMOTE_IRR : 0;
+        a->lvt[i] = reg_load(r, lvt_writable[i] | rirr, 0, "lapic LVT entry");
+    }
+    a->timer_running = sv_get_bool(r);
+    a->timer_base_time = sv_get_u64(r);
+    a->timer_base_count = sv_get_u32(r);
+    /* A running timer reloads from timer_init, which it divides by: it
+     * is never 0 then, and the count never above it. */
+    if (a->timer_running)
+        sv_check(r, a->timer_init != 0 && a->timer_base_count <= a->timer_init,
+                 "lapic timer count");
+    a->timer_deadline = sv_get_u64(r);
+    a->timer.deadline = sv_get_u64(r);
+    a->lint[0] = sv_get_bool(r);
+    a->lint[1] = sv_get_bool(r);
+    a->extint_pending = sv_get_bool(r);
+    a->intr = sv_get_bool(r);
+}
+
+void lapic_post_load(struct lapic *a)
+{
+    remap(a);
 }

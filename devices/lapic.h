@@ -21,6 +21,8 @@
 #include "devices/clock.h"
 
 struct bus;
+struct sv_reader;
+struct sv_writer;
 
 #define LAPIC_DEFAULT_BASE 0xFEE00000u
 #define LAPIC_SIZE 0x1000u
@@ -103,7 +105,8 @@ struct lapic {
 
     uint32_t base;    /* IA32_APIC_BASE bits 31:12 */
     bool hw_enabled;  /* IA32_APIC_BASE bit 11 */
-    bool mapped;      /* the register page is on the bus at base */
+    bool mapped;      /* the register page is on the bus at mapped_base */
+    uint32_t mapped_base;
     uint8_t reset_id; /* the ID the hardware assigns (0: the BSP) */
 
     uint32_t id, tpr, ldr, dfr, svr;
@@ -164,6 +167,17 @@ bool lapic_set_irq(struct lapic *a, int vector, bool level_triggered);
  * Returns whether this APIC accepted it.  Fits ioapic_set_output(). */
 bool lapic_message(void *lapic, uint8_t dest, bool logical, unsigned mode, uint8_t vector,
                    bool level_triggered);
+
+/* Savestate (mem/sv.h): the base and enable of IA32_APIC_BASE, every
+ * register, IRR/ISR/TMR, the timer's count-down state and deadline, the
+ * LINT levels, a pending ExtINT and the INTR level last driven.  Where
+ * the page is mapped now (mapped, mapped_base) is the bus's state and is
+ * not saved: lapic_post_load, after every load, maps the page at the
+ * loaded base (or takes it off the bus). */
+#define LAPIC_SV_VERSION 1
+void lapic_save(const struct lapic *a, struct sv_writer *w);
+void lapic_load(struct lapic *a, struct sv_reader *r, unsigned version);
+void lapic_post_load(struct lapic *a);
 /* LINT0/LINT1 input levels (signature of struct irq_line's set). */
 void lapic_lint(void *lapic, int pin, bool level);
 /* The 8259's INTR output on LINT0 (signature of pic_set_output's callback). */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mem/bus.h"
+#include "mem/sv.h"
 
 void pci_set_byte(struct pci_device *d, unsigned off, uint8_t v)
 {
@@ -271,4 +272,116 @@ int pci_init(struct pci_bus *pb, struct bus *bus)
     if (rc < 0)
         return rc;
     return bus_io_register(bus, PCI_CONFIG_DATA, 4, &data_ops, pb);
+}
+
+/* ---- savestate ---- */
+
+void pci_save(const struct pci_bus *pb, struct sv_writer *w)
+{
+    unsigned n = 0;
+    for (unsigned devfn = 0; devfn < 256; devfn++)
+        n += pb->devs[devfn] != NULL;
+    sv_put_u32(w, pb->config_address);
+    sv_put_u16(w, (uint16_t)n);
+    for (unsigned devfn = 0; devfn < 256; devfn++) {
+        const struct pci_device *d = pb->devs[devfn];
+        if (!d)
+            continue;
+        sv_put_u8(w, (uint8_t)devfn);
+        sv_put_bytes(w, d->config, sizeof(d->config));
+        sv_put_bool(w, pb->irq_state[devfn]);
+    }
+}
+
+/* The bytes no write changes that the bus or the guest's drivers go by:
+ * identity, the hardwired command bits, the BARs' type and size bits, the
+ * interrupt pin.  A saved header must agree with this function's there. */
+static bool fixed_bytes_match(const struct pci_device *d, const uint8_t *cfg)
+{
+    static const struct { uint8_t off, len; } fixed[] = {
+        { PCI_VENDOR_ID, 6 },   /* vendor, device, command */
+        { PCI_REVISION_ID, 4 }, /* revision, class */
+        { PCI_HEADER_TYPE, 1 },
+        { PCI_BAR0, 4 * PCI_NUM_BARS },
+        { PCI_INTERRUPT_PIN, 1 },
+    };
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+        for (unsigned off = fixed[i].off; off < fixed[i].off + fixed[i].len; off++)
+            if ((cfg[off] ^ d->config[off]) & ~d->wmask[off])
+                return false;
+    return true;
+}
+
+void pci_load(struct pci_bus *pb, struct sv_reader *r, unsigned version)
+{
+    if (version != PCI_SV_VERSION) {
+        sv_fail(r, "version %u, this Popek reads %u", version, PCI_SV_VERSION);
+        return;
+    }
+    unsigned have = 0;
+    for (unsigned devfn = 0; devfn < 256; devfn++)
+        have += pb->devs[devfn] != NULL;
+    pb->config_address = sv_get_u32(r);
+    sv_check(r, !(pb->config_address & ~0x80FFFFFCu), "pci CONFIG_ADDRESS");
+    unsigned n = sv_get_max(r, 2, 256, "pci function count");
+    if (sv_ok(r) && n != have) {
+        sv_fail(r, "%u PCI functions saved, this bus has %u", n, have);
+        return;
+    }
+    int last = -1;
+    for (unsigned i = 0; i < n && sv_ok(r); i++) {
+        unsigned devfn = sv_get_u8(r);
+        uint8_t cfg[256];
+        sv_get_bytes(r, cfg, sizeof(cfg));
+        bool irq = sv_get_bool(r);
+        if (!sv_ok(r))
+            return;
+        /* In devfn order, each once: n functions then cover all of them. */
+        struct pci_device *d = pb->devs[devfn];
+        if ((int)devfn <= last || !d) {
+            sv_fail(r, "no PCI function %02x.%u here (or saved twice)", PCI_SLOT(devfn),
+                    PCI_FUNC(devfn));
+            return;
+        }
+        last = (int)devfn;
+        if (!fixed_bytes_match(d, cfg)) {
+            sv_fail(r, "PCI function %02x.%u is another device here", PCI_SLOT(devfn),
+                    PCI_FUNC(devfn));
+            return;
+        }
+        uint8_t pin = cfg[PCI_INTERRUPT_PIN];
+        if (!sv_check(r, !irq || (pin >= 1 && pin <= 4), "pci interrupt state"))
+            return;
+        memcpy(d->config, cfg, sizeof(cfg));
+        pb->irq_state[devfn] = irq;
+    }
+    /* Each PIRQ counts the asserted pins swizzled onto it (pci_set_irq). */
+    memset(pb->pirq_count, 0, sizeof(pb->pirq_count));
+    for (unsigned devfn = 0; devfn < 256; devfn++) {
+        const struct pci_device *d = pb->devs[devfn];
+        if (d && pb->irq_state[devfn])
+            pb->pirq_count[(pci_get_byte(d, PCI_INTERRUPT_PIN) - 1u + PCI_SLOT(devfn)) & 3]++;
+    }
+}
+
+void pci_post_load(struct pci_bus *pb)
+{
+    /* Off the bus first: a BAR loaded where another one decodes now must
+     * not find it still there. */
+    for (unsigned devfn = 0; devfn < 256; devfn++) {
+        struct pci_device *d = pb->devs[devfn];
+        if (!d)
+            continue;
+        for (unsigned n = 0; n < PCI_NUM_BARS; n++) {
+            uint32_t old = d->bar_mapped[n];
+            if (old == PCI_BAR_UNMAPPED || old == bar_address(d, n))
+                continue;
+            d->bar_mapped[n] = PCI_BAR_UNMAPPED;
+            if (d->bar_moved)
+                d->bar_moved(d, n, old, PCI_BAR_UNMAPPED);
+        }
+    }
+    for (unsigned devfn = 0; devfn < 256; devfn++)
+        if (pb->devs[devfn])
+            update_bars(pb->devs[devfn]);
 }

@@ -13,6 +13,8 @@
 #include <stdint.h>
 
 struct bus;
+struct sv_reader;
+struct sv_writer;
 
 #define PCI_CONFIG_ADDRESS 0xCF8
 #define PCI_CONFIG_DATA 0xCFC
@@ -134,5 +136,23 @@ void pci_config_write(struct pci_bus *pb, uint8_t bus, uint8_t devfn, unsigned o
  * The bus swizzles it to PIRQ (pin - 1 + slot) mod 4; a PIRQ is the wired-OR
  * of every pin routed to it. */
 void pci_set_irq(struct pci_device *d, bool level);
+
+/* Savestate (mem/sv.h): CONFIG_ADDRESS, then for every function on the
+ * bus, by devfn, its 256 configuration bytes and whether its INTx# is
+ * asserted.  The functions a load finds must be the ones on this bus, with
+ * the same identity (vendor, device, class, revision, header type,
+ * interrupt pin) and the same read-only BAR and command bits: state saved
+ * on another board is refused.  wmask, BAR sizes and the hooks are
+ * configuration and are not saved; the PIRQ counts are recomputed.
+ * pci_load writes only config[] of the functions and the bus's latches:
+ * what a device derives from its registers is that device's to re-apply.
+ * pci_post_load, after every load, moves each BAR whose decode differs
+ * from what its registers now say, through the device's bar_moved (all
+ * moving BARs are taken off the bus first, then placed).  Call it before
+ * piix_post_load, whose PM block will not map over a port still held. */
+#define PCI_SV_VERSION 1
+void pci_save(const struct pci_bus *pb, struct sv_writer *w);
+void pci_load(struct pci_bus *pb, struct sv_reader *r, unsigned version);
+void pci_post_load(struct pci_bus *pb);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mem/bus.h"
+#include "mem/sv.h"
 
 /* ELCR bits that always read 0: IRQ0, 1, 2 (timer, keyboard, cascade) on
  * ELCR1; IRQ8 and IRQ13 (RTC, FPU) on ELCR2. */
@@ -371,4 +372,66 @@ void pic_set_output(struct pic *p, void (*intr)(void *opaque, bool level), void 
     p->intr_opaque = opaque;
     if (intr)
         intr(opaque, p->intr);
+}
+
+/* ---- savestate ---- */
+
+static void chip_save(const struct pic_chip *c, struct sv_writer *w)
+{
+    sv_put_u8(w, c->irr);
+    sv_put_u8(w, c->isr);
+    sv_put_u8(w, c->imr);
+    sv_put_u8(w, c->lines);
+    sv_put_u8(w, c->elcr);
+    sv_put_u8(w, c->icw1);
+    sv_put_u8(w, c->icw2);
+    sv_put_u8(w, c->icw3);
+    sv_put_u8(w, c->icw4);
+    sv_put_u8(w, c->init_step);
+    sv_put_u8(w, c->lowest);
+    sv_put_bool(w, c->read_isr);
+    sv_put_bool(w, c->poll);
+    sv_put_bool(w, c->special_mask);
+    sv_put_bool(w, c->rotate_aeoi);
+}
+
+void pic_save(const struct pic *p, struct sv_writer *w)
+{
+    for (unsigned i = 0; i < 2; i++)
+        chip_save(&p->chip[i], w);
+    sv_put_bool(w, p->intr);
+}
+
+static void chip_load(struct pic_chip *c, struct sv_reader *r, unsigned i)
+{
+    c->irr = sv_get_u8(r);
+    c->isr = sv_get_u8(r);
+    c->imr = sv_get_u8(r);
+    c->lines = sv_get_u8(r);
+    c->elcr = sv_get_u8(r);
+    sv_check(r, !(c->elcr & ~elcr_writable[i]), "pic ELCR");
+    c->icw1 = sv_get_u8(r);
+    c->icw2 = sv_get_u8(r);
+    c->icw3 = sv_get_u8(r);
+    c->icw4 = (uint8_t)sv_get_max(r, 1, 0x1F, "pic ICW4");
+    /* init_step picks the ICW the next data write goes to. */
+    c->init_step = sv_get_u8(r);
+    sv_check(r, c->init_step == 0 || (c->init_step >= 2 && c->init_step <= 4), "pic init_step");
+    /* lowest is an IR number: the priority scans start from it. */
+    c->lowest = (uint8_t)sv_get_max(r, 1, 7, "pic lowest-priority input");
+    c->read_isr = sv_get_bool(r);
+    c->poll = sv_get_bool(r);
+    c->special_mask = sv_get_bool(r);
+    c->rotate_aeoi = sv_get_bool(r);
+}
+
+void pic_load(struct pic *p, struct sv_reader *r, unsigned version)
+{
+    if (version != PIC_SV_VERSION) {
+        sv_fail(r, "version %u, this Popek reads %u", version, PIC_SV_VERSION);
+        return;
+    }
+    for (unsigned i = 0; i < 2; i++)
+        chip_load(&p->chip[i], r, i);
+    p->intr = sv_get_bool(r);
 }

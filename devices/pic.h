@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 struct bus;
+struct sv_reader;
+struct sv_writer;
 
 #define PIC_MASTER_PORT 0x20
 #define PIC_SLAVE_PORT 0xA0
@@ -71,5 +73,13 @@ void pic_set_output(struct pic *p, void (*intr)(void *opaque, bool level), void 
 /* The INTA cycle: returns the vector and updates IRR/ISR; a request that
  * vanished yields the spurious vector (base+7 of the chip that answers). */
 uint8_t pic_ack(void *pic);
+
+/* Savestate (mem/sv.h): both chips' registers, the initialization step,
+ * the input levels and the INTR level last driven.  pic_load rejects
+ * another version and values a chip cannot hold; it touches nothing but
+ * the struct (INTR is not re-driven: the CPU keeps its own line state). */
+#define PIC_SV_VERSION 1
+void pic_save(const struct pic *p, struct sv_writer *w);
+void pic_load(struct pic *p, struct sv_reader *r, unsigned version);
 
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "mem/bus.h"
+#include "mem/sv.h"
 
 int piix_pirq_route(const struct piix *p, unsigned n)
 {
@@ -59,13 +60,18 @@ static void isa_config_write(struct pci_device *d, unsigned off, uint32_t val, u
         update_isa_irqs(d->opaque);
 }
 
+/* Decodes the PM I/O block where PMBA and PMREGMISC say. */
+static void pm_remap(struct piix *p)
+{
+    acpi_pm_map(&p->acpi, (uint16_t)(pci_get_long(&p->pm, PIIX_PMBA) & 0xFFC0),
+                pci_get_byte(&p->pm, PIIX_PMREGMISC) & PIIX_PMIOSE);
+}
+
 /* PMBA or PMREGMISC changed: move or switch the PM I/O block. */
 static void pm_config_write(struct pci_device *d, unsigned off, uint32_t val, unsigned size)
 {
-    struct piix *p = d->opaque;
     if ((off <= PIIX_PMBA + 3 && off + size > PIIX_PMBA) || off == PIIX_PMREGMISC)
-        acpi_pm_map(&p->acpi, (uint16_t)(pci_get_long(d, PIIX_PMBA) & 0xFFC0),
-                    pci_get_byte(d, PIIX_PMREGMISC) & PIIX_PMIOSE);
+        pm_remap(d->opaque);
 }
 
 static void isa_fn_reset(struct piix *p)
@@ -241,4 +247,43 @@ int piix_init(struct piix *p, struct pci_bus *pb, struct bus *bus, struct vclock
     pb->pirq_opaque = p;
     piix_reset(p);
     return 0;
+}
+
+/* ---- savestate ---- */
+
+void piix_save(const struct piix *p, struct sv_writer *w)
+{
+    for (unsigned n = 0; n < 4; n++)
+        sv_put_bool(w, p->pirq_level[n]);
+    sv_put_bool(w, p->sci_level);
+    for (unsigned irq = 0; irq < 16; irq++)
+        sv_put_bool(w, p->isa_level[irq]);
+    sv_put_u8(w, p->apmc);
+    sv_put_u8(w, p->apms);
+    sv_put_u8(w, p->rc);
+    sv_put_u32(w, ACPI_PM_SV_VERSION);
+    acpi_pm_save(&p->acpi, w);
+}
+
+void piix_load(struct piix *p, struct sv_reader *r, unsigned version)
+{
+    if (version != PIIX_SV_VERSION) {
+        sv_fail(r, "version %u, this Popek reads %u", version, PIIX_SV_VERSION);
+        return;
+    }
+    for (unsigned n = 0; n < 4; n++)
+        p->pirq_level[n] = sv_get_bool(r);
+    p->sci_level = sv_get_bool(r);
+    for (unsigned irq = 0; irq < 16; irq++)
+        p->isa_level[irq] = sv_get_bool(r);
+    p->apmc = sv_get_u8(r);
+    p->apms = sv_get_u8(r);
+    p->rc = sv_get_u8(r);
+    sv_check(r, !(p->rc & ~PIIX_RC_SRST), "piix reset control");
+    acpi_pm_load(&p->acpi, r, sv_get_u32(r));
+}
+
+void piix_post_load(struct piix *p)
+{
+    pm_remap(p);
 }

@@ -20,6 +20,9 @@
 #include "devices/irq.h"
 #include "devices/pci.h"
 
+struct sv_reader;
+struct sv_writer;
+
 #define PIIX_ISA_DEVFN PCI_DEVFN(1, 0)
 #define PIIX_PM_DEVFN PCI_DEVFN(1, 3)
 #define PIIX_ISA_DEVICE 0x7000 /* PIIX3 function 0 */
@@ -80,5 +83,16 @@ int piix_pirq_route(const struct piix *p, unsigned n);
 /* What firmware does before handing an OS the ACPI tables: PMBA = base and
  * PM I/O enabled, through ordinary configuration writes. */
 void piix_pm_enable(struct piix *p, uint16_t base);
+
+/* Savestate (mem/sv.h): the PIRQ and SCI input levels, the ISA IRQ levels
+ * last driven, the APM ports and the reset control register; then
+ * ACPI_PM_SV_VERSION and the PM block's own state (acpi_pm_save), so one
+ * section holds both.  The two functions' configuration space is
+ * pci_save's.  piix_post_load, after every load and after pci_post_load,
+ * decodes the PM block where the loaded PMBA and PMREGMISC put it. */
+#define PIIX_SV_VERSION 1
+void piix_save(const struct piix *p, struct sv_writer *w);
+void piix_load(struct piix *p, struct sv_reader *r, unsigned version);
+void piix_post_load(struct piix *p);
 
 #endif

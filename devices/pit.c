@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "mem/bus.h"
+#include "mem/sv.h"
 
 #define NEVER UINT64_MAX
 #define NS_PER_S 1000000000u
@@ -595,4 +596,91 @@ int pit_init(struct pit *p, struct bus *bus, struct vclock *clk, const struct ir
     if (rc == 0)
         rc = bus_io_register(bus, PIT_PORT_B, 1, &port_b_ops, p);
     return rc;
+}
+
+/* ---- savestate ---- */
+
+static void ch_save(const struct pit_channel *c, struct sv_writer *w)
+{
+    sv_put_u8(w, c->ctrl);
+    sv_put_u16(w, c->cr);
+    sv_put_bool(w, c->null_count);
+    sv_put_bool(w, c->count_written);
+    sv_put_bool(w, c->write_msb);
+    sv_put_u8(w, c->write_lsb);
+    sv_put_bool(w, c->read_msb);
+    sv_put_bool(w, c->count_latched);
+    sv_put_u16(w, c->ol);
+    sv_put_bool(w, c->status_latched);
+    sv_put_u8(w, c->status);
+    sv_put_bool(w, c->gate);
+    sv_put_u64(w, c->tick);
+    sv_put_bool(w, c->load_pending);
+    sv_put_bool(w, c->running);
+    sv_put_u16(w, c->start);
+    sv_put_u64(w, c->pos);
+    sv_put_u16(w, c->idle_ce);
+    sv_put_bool(w, c->out);
+    sv_put_u64(w, c->rises);
+}
+
+void pit_save(const struct pit *p, struct sv_writer *w)
+{
+    for (unsigned i = 0; i < 3; i++)
+        ch_save(&p->ch[i], w);
+    sv_put_bool(w, p->irq_level);
+    sv_put_u64(w, p->timer.deadline);
+    sv_put_u64(w, p->timer_tick);
+    sv_put_u8(w, p->port_b);
+}
+
+static void ch_load(struct pit_channel *c, struct sv_reader *r)
+{
+    /* The control word: bits 5-4 (access) 0 is the latch command, which is
+     * never stored; the mode follows from bits 3-1 as write_control
+     * derives it. */
+    c->ctrl = (uint8_t)sv_get_max(r, 1, 0x3F, "pit control word");
+    sv_check(r, ch_rw(c) != 0, "pit access mode");
+    c->mode = (c->ctrl >> 1) & 7;
+    if (c->mode > 5)
+        c->mode -= 4;
+    c->cr = sv_get_u16(r);
+    c->null_count = sv_get_bool(r);
+    c->count_written = sv_get_bool(r);
+    c->write_msb = sv_get_bool(r);
+    c->write_lsb = sv_get_u8(r);
+    c->read_msb = sv_get_bool(r);
+    c->count_latched = sv_get_bool(r);
+    c->ol = sv_get_u16(r);
+    c->status_latched = sv_get_bool(r);
+    c->status = sv_get_u8(r);
+    c->gate = sv_get_bool(r);
+    c->tick = sv_get_u64(r);
+    c->load_pending = sv_get_bool(r);
+    c->running = sv_get_bool(r);
+    c->start = sv_get_u16(r);
+    c->pos = sv_get_u64(r);
+    c->idle_ce = sv_get_u16(r);
+    c->out = sv_get_bool(r);
+    c->rises = sv_get_u64(r);
+    /* In modes 2 and 3 pos is the place in the period: the counter, OUT
+     * and the distance to the next boundary are computed from it. */
+    if (sv_ok(r) && c->running && (c->mode == 2 || c->mode == 3))
+        sv_check(r, c->pos < ch_period(c), "pit position in the period");
+}
+
+void pit_load(struct pit *p, struct sv_reader *r, unsigned version)
+{
+    if (version != PIT_SV_VERSION) {
+        sv_fail(r, "version %u, this Popek reads %u", version, PIT_SV_VERSION);
+        return;
+    }
+    for (unsigned i = 0; i < 3; i++)
+        ch_load(&p->ch[i], r);
+    p->irq_level = sv_get_bool(r);
+    p->timer.deadline = sv_get_u64(r);
+    p->timer_tick = sv_get_u64(r);
+    p->port_b = sv_get_u8(r);
+    sv_check(r, !(p->port_b & (PIT_B_REFRESH | PIT_B_OUT2)), "pit port 0x61");
+    speaker_update(p);
 }

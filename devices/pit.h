@@ -18,6 +18,8 @@
 #include "devices/irq.h"
 
 struct bus;
+struct sv_reader;
+struct sv_writer;
 
 #define PIT_PORT 0x40
 #define PIT_PORT_B 0x61
@@ -82,5 +84,12 @@ void pit_set_gate(struct pit *p, int ch, bool level);
 /* Clock edges (at PIT_HZ) elapsed by time ns, and the time of edge k. */
 uint64_t pit_ns_to_ticks(uint64_t ns);
 uint64_t pit_ticks_to_ns(uint64_t k);
+
+/* Savestate (mem/sv.h): every channel's programming, latches and counting
+ * state, IRQ0's level, port 0x61 and channel 0's timer (its deadline and
+ * the edge it is armed for).  The speaker fields are recomputed. */
+#define PIT_SV_VERSION 1
+void pit_save(const struct pit *p, struct sv_writer *w);
+void pit_load(struct pit *p, struct sv_reader *r, unsigned version);
 
 #endif

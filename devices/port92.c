@@ -2,6 +2,7 @@
 #include "devices/port92.h"
 
 #include "mem/bus.h"
+#include "mem/sv.h"
 
 static void update_a20(struct port92 *p)
 {
@@ -56,4 +57,26 @@ int port92_init(struct port92 *p, struct bus *bus, void (*reset)(void *opaque), 
     p->value = 0;
     p->kbc_a20 = false;
     return bus_io_register(bus, PORT92_PORT, 1, &port92_ops, p);
+}
+
+void port92_save(const struct port92 *p, struct sv_writer *w)
+{
+    sv_put_u8(w, p->value);
+    sv_put_bool(w, p->kbc_a20);
+}
+
+void port92_load(struct port92 *p, struct sv_reader *r, unsigned version)
+{
+    if (version != PORT92_SV_VERSION) {
+        sv_fail(r, "version %u, this Popek reads %u", version, PORT92_SV_VERSION);
+        return;
+    }
+    p->value = sv_get_u8(r);
+    sv_check(r, !(p->value & ~PORT92_STORED), "port 0x92 value");
+    p->kbc_a20 = sv_get_bool(r);
+}
+
+void port92_post_load(struct port92 *p)
+{
+    update_a20(p);
 }

@@ -15,6 +15,8 @@
 #include <stdint.h>
 
 struct bus;
+struct sv_reader;
+struct sv_writer;
 
 #define PORT92_PORT 0x92
 
@@ -39,5 +41,13 @@ int port92_init(struct port92 *p, struct bus *bus, void (*reset)(void *opaque), 
 void port92_reset(struct port92 *p);
 /* The 8042's A20 output, as an i8042_config.a20 callback (opaque = port92). */
 void port92_kbc_a20(void *opaque, bool on);
+
+/* Savestate (mem/sv.h): the register and the 8042's A20 line as last
+ * driven.  port92_post_load, after every load, sets the bus's A20 gate
+ * from the two (the gate is the bus's, outside this struct). */
+#define PORT92_SV_VERSION 1
+void port92_save(const struct port92 *p, struct sv_writer *w);
+void port92_load(struct port92 *p, struct sv_reader *r, unsigned version);
+void port92_post_load(struct port92 *p);
 
 #endif

@@ -9,6 +9,8 @@
 #include <stdint.h>
 
 struct bus;
+struct sv_reader;
+struct sv_writer;
 
 #define POSTCODE_PORT 0x80
 
@@ -21,5 +23,10 @@ struct postcode {
 
 int postcode_init(struct postcode *p, struct bus *bus, void (*log)(void *opaque, uint8_t code),
                   void *opaque);
+
+/* Savestate (mem/sv.h): the byte a read returns, and the write count. */
+#define POSTCODE_SV_VERSION 1
+void postcode_save(const struct postcode *p, struct sv_writer *w);
+void postcode_load(struct postcode *p, struct sv_reader *r, unsigned version);
 
 #endif

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "mem/sv.h"
+
 /* ---- the byte queue ---------------------------------------------------- */
 
 static void q_clear(struct ps2_queue *q)
@@ -643,4 +645,121 @@ void ps2_mouse_event(struct ps2_mouse *m, int dx, int dy, int dz, uint8_t button
 void ps2_mouse_move(struct ps2_mouse *m, int dx, int dy, uint8_t buttons)
 {
     ps2_mouse_event(m, dx, dy, 0, buttons);
+}
+
+/* ---- savestate ---------------------------------------------------------- */
+
+static void q_save(const struct ps2_queue *q, struct sv_writer *w)
+{
+    sv_put_bytes(w, q->data, sizeof(q->data));
+    sv_put_u8(w, (uint8_t)q->head);
+    sv_put_u8(w, (uint8_t)q->count);
+}
+
+static void q_load(struct ps2_queue *q, struct sv_reader *r, const char *what)
+{
+    sv_get_bytes(r, q->data, sizeof(q->data));
+    q->head = sv_get_max(r, 1, PS2_QUEUE_SIZE - 1, what);
+    q->count = sv_get_max(r, 1, PS2_QUEUE_SIZE, what);
+}
+
+static bool sv_version_ok(struct sv_reader *r, unsigned version)
+{
+    if (version == PS2_SV_VERSION)
+        return true;
+    return sv_fail(r, "version %u, this Popek reads %u", version, PS2_SV_VERSION);
+}
+
+void ps2_kbd_save(const struct ps2_kbd *k, struct sv_writer *w)
+{
+    q_save(&k->q, w);
+    sv_put_u8(w, k->pending_cmd);
+    sv_put_u8(w, k->last_sent);
+    sv_put_u8(w, k->scanset);
+    sv_put_u8(w, k->leds);
+    sv_put_u8(w, k->typematic);
+    sv_put_bool(w, k->scanning);
+    sv_put_bool(w, k->key_list);
+    sv_put_bool(w, k->overrun);
+}
+
+void ps2_kbd_load(struct ps2_kbd *k, struct sv_reader *r, unsigned version)
+{
+    if (!sv_version_ok(r, version))
+        return;
+    q_load(&k->q, r, "keyboard queue position");
+    k->pending_cmd = sv_get_u8(r);
+    sv_check(r, k->pending_cmd == 0 || k->pending_cmd == 0xED || k->pending_cmd == 0xF3 ||
+                    k->pending_cmd == 0xF0,
+             "keyboard pending command");
+    k->last_sent = sv_get_u8(r);
+    k->scanset = sv_get_u8(r);
+    sv_check(r, k->scanset >= 1 && k->scanset <= 3, "keyboard scan code set");
+    k->leds = (uint8_t)sv_get_max(r, 1, 7, "keyboard LEDs");
+    k->typematic = (uint8_t)sv_get_max(r, 1, 0x7F, "keyboard typematic");
+    k->scanning = sv_get_bool(r);
+    k->key_list = sv_get_bool(r);
+    k->overrun = sv_get_bool(r);
+}
+
+void ps2_mouse_save(const struct ps2_mouse *m, struct sv_writer *w)
+{
+    q_save(&m->q, w);
+    sv_put_u8(w, m->pending_cmd);
+    sv_put_u8(w, m->last_sent);
+    sv_put_bytes(w, m->last_packet, sizeof(m->last_packet));
+    sv_put_u8(w, m->last_len);
+    sv_put_u8(w, m->rate);
+    sv_put_u8(w, m->resolution);
+    sv_put_u8(w, m->id);
+    sv_put_bytes(w, m->rates, sizeof(m->rates));
+    sv_put_bool(w, m->scaling21);
+    sv_put_bool(w, m->remote);
+    sv_put_bool(w, m->wrap);
+    sv_put_bool(w, m->wrap_was_remote);
+    sv_put_bool(w, m->reporting);
+    sv_put_u8(w, m->buttons);
+    sv_put_u32(w, (uint32_t)m->dx);
+    sv_put_u32(w, (uint32_t)m->dy);
+    sv_put_u32(w, (uint32_t)m->dz);
+    sv_put_bool(w, m->dirty);
+}
+
+/* Unreported movement stays within MOUSE_COUNT_MAX: the sums in
+ * ps2_mouse_event rely on it not to overflow. */
+static int32_t count_load(struct sv_reader *r)
+{
+    int32_t v = (int32_t)sv_get_u32(r);
+    sv_check(r, v >= -MOUSE_COUNT_MAX && v <= MOUSE_COUNT_MAX, "mouse movement count");
+    return v;
+}
+
+void ps2_mouse_load(struct ps2_mouse *m, struct sv_reader *r, unsigned version)
+{
+    if (!sv_version_ok(r, version))
+        return;
+    q_load(&m->q, r, "mouse queue position");
+    m->pending_cmd = sv_get_u8(r);
+    sv_check(r, m->pending_cmd == 0 || m->pending_cmd == 0xE8 || m->pending_cmd == 0xF3,
+             "mouse pending command");
+    m->last_sent = sv_get_u8(r);
+    sv_get_bytes(r, m->last_packet, sizeof(m->last_packet));
+    /* FE resends last_len bytes of last_packet. */
+    m->last_len = (uint8_t)sv_get_max(r, 1, sizeof(m->last_packet), "mouse last packet length");
+    m->rate = sv_get_u8(r);
+    sv_check(r, valid_rate(m->rate), "mouse sample rate");
+    m->resolution = (uint8_t)sv_get_max(r, 1, 3, "mouse resolution");
+    m->id = sv_get_u8(r);
+    sv_check(r, m->id == 0 || m->id == 3, "mouse ID");
+    sv_get_bytes(r, m->rates, sizeof(m->rates));
+    m->scaling21 = sv_get_bool(r);
+    m->remote = sv_get_bool(r);
+    m->wrap = sv_get_bool(r);
+    m->wrap_was_remote = sv_get_bool(r);
+    m->reporting = sv_get_bool(r);
+    m->buttons = (uint8_t)sv_get_max(r, 1, 7, "mouse buttons");
+    m->dx = count_load(r);
+    m->dy = count_load(r);
+    m->dz = count_load(r);
+    m->dirty = sv_get_bool(r);
 }

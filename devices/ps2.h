@@ -15,6 +15,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct sv_reader;
+struct sv_writer;
+
 /* Device replies. */
 #define PS2_ACK 0xFA
 #define PS2_RESEND 0xFE
@@ -124,5 +127,18 @@ void ps2_mouse_move(struct ps2_mouse *m, int dx, int dy, uint8_t buttons);
 /* The same with wheel movement dz (> 0: towards the user, as IntelliMouse
  * reports it); dz is dropped unless the wheel was unlocked. */
 void ps2_mouse_event(struct ps2_mouse *m, int dx, int dy, int dz, uint8_t buttons);
+
+/* ---- savestate (mem/sv.h) ---------------------------------------------- */
+
+/* Each device's queue (contents and position), the command it waits on a
+ * parameter for, its modes and settings; the mouse also its unreported
+ * movement and the packet FE resends.  The notify callback is wiring and
+ * is kept.  The 8042 saves its two devices inside its own state, with
+ * this version (i8042_save). */
+#define PS2_SV_VERSION 1
+void ps2_kbd_save(const struct ps2_kbd *k, struct sv_writer *w);
+void ps2_kbd_load(struct ps2_kbd *k, struct sv_reader *r, unsigned version);
+void ps2_mouse_save(const struct ps2_mouse *m, struct sv_writer *w);
+void ps2_mouse_load(struct ps2_mouse *m, struct sv_reader *r, unsigned version);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "mem/bus.h"
+#include "mem/sv.h"
 
 #define NS_PER_SEC 1000000000ull
 #define CHAIN_HZ 32768u         /* the PC's time base: DV = 010 */
@@ -489,4 +490,47 @@ void rtc_fill_pc_bios_bytes(struct rtc *r, const struct rtc_pc_config *cfg)
     }
     r->cmos[RTC_CMOS_DISK] = (uint8_t)(nib[0] << 4 | nib[1]);
     rtc_update_pc_checksum(r);
+}
+
+/* --- savestate ------------------------------------------------------------ */
+
+void rtc_save(const struct rtc *r, struct sv_writer *w)
+{
+    sv_put_bytes(w, r->cmos, sizeof(r->cmos));
+    sv_put_u8(w, r->index);
+    sv_put_u8(w, r->ext_index);
+    sv_put_bool(w, r->nmi_masked);
+    sv_put_bool(w, r->irq_level);
+    sv_put_bool(w, r->dse_repeated);
+    sv_put_u64(w, r->next_update);
+    sv_put_u64(w, r->last_sync);
+    sv_put_u64(w, r->timer.deadline);
+}
+
+void rtc_load(struct rtc *r, struct sv_reader *rd, unsigned version)
+{
+    if (version != RTC_SV_VERSION) {
+        sv_fail(rd, "version %u, this Popek reads %u", version, RTC_SV_VERSION);
+        return;
+    }
+    sv_get_bytes(rd, r->cmos, sizeof(r->cmos));
+    /* Register A is kept without UIP, which reads are computed with. */
+    sv_check(rd, !(r->cmos[RTC_REG_A] & RTC_A_UIP), "rtc register A");
+    r->index = (uint8_t)sv_get_max(rd, 1, 0x7F, "rtc index");
+    r->ext_index = (uint8_t)sv_get_max(rd, 1, 0x7F, "rtc extended index");
+    r->nmi_masked = sv_get_bool(rd);
+    r->irq_level = sv_get_bool(rd);
+    r->dse_repeated = sv_get_bool(rd);
+    r->next_update = sv_get_u64(rd);
+    r->last_sync = sv_get_u64(rd);
+    r->timer.deadline = sv_get_u64(rd);
+    /* A running clock catches up one update cycle per second from
+     * next_update, which rtc_sync leaves within the second after
+     * last_sync; one far behind would run that loop for every second in
+     * between, and one near the top of time would wrap it. */
+    if (sv_ok(rd) && rtc_running(r))
+        sv_check(rd,
+                 r->next_update > r->last_sync && r->next_update - r->last_sync <= NS_PER_SEC &&
+                     r->next_update <= UINT64_MAX - NS_PER_SEC,
+                 "rtc next update");
 }

@@ -15,6 +15,8 @@
 #include "devices/irq.h"
 
 struct bus;
+struct sv_reader;
+struct sv_writer;
 
 #define RTC_PORT_INDEX 0x70     /* write: bits 0-6 index, bit 7 NMI mask */
 #define RTC_PORT_DATA 0x71
@@ -144,5 +146,12 @@ struct rtc_pc_config {
 void rtc_fill_pc_bios_bytes(struct rtc *r, const struct rtc_pc_config *cfg);
 /* Recomputes the checksum of 0x10-0x2D into 0x2E/0x2F. */
 void rtc_update_pc_checksum(struct rtc *r);
+
+/* Savestate (mem/sv.h): the 256 bytes of clock registers and RAM, both
+ * index registers, the NMI mask bit, IRQ 8's level, the update-cycle
+ * schedule (next_update, last_sync, in virtual time) and the timer. */
+#define RTC_SV_VERSION 1
+void rtc_save(const struct rtc *r, struct sv_writer *w);
+void rtc_load(struct rtc *r, struct sv_reader *rd, unsigned version);
 
 #endif

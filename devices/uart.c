@@ -9,6 +9,7 @@
 
 #include "devices/chardev.h"
 #include "mem/bus.h"
+#include "mem/sv.h"
 
 #define UART_LSR_ERRORS (UART_LSR_OE | UART_LSR_PE | UART_LSR_FE | UART_LSR_BI)
 #define UART_CHAR_ERRORS (UART_LSR_PE | UART_LSR_FE | UART_LSR_BI)
@@ -548,4 +549,106 @@ int uart_init(struct uart *u, struct bus *bus, uint16_t base, struct vclock *clk
         chardev_set_consumer(cd, uart_input_ready, u);
     uart_reset(u);
     return 0;
+}
+
+/* --- savestate ------------------------------------------------------------ */
+
+static void fifo_save(const struct uart_fifo *f, struct sv_writer *w)
+{
+    sv_put_bytes(w, f->data, sizeof(f->data));
+    sv_put_bytes(w, f->err, sizeof(f->err));
+    sv_put_u8(w, (uint8_t)f->head);
+    sv_put_u8(w, (uint8_t)f->count);
+}
+
+void uart_save(const struct uart *u, struct sv_writer *w)
+{
+    sv_put_u8(w, u->ier);
+    sv_put_u8(w, u->lcr);
+    sv_put_u8(w, u->mcr);
+    sv_put_u8(w, u->scr);
+    sv_put_u8(w, u->fcr);
+    sv_put_u16(w, u->divisor);
+    sv_put_u8(w, u->lsr_err);
+    sv_put_u8(w, u->msr_delta);
+    sv_put_u8(w, u->msr_lines);
+    sv_put_u8(w, u->host_lines);
+    sv_put_u8(w, u->rbr);
+    fifo_save(&u->rx, w);
+    fifo_save(&u->tx, w);
+    sv_put_u8(w, u->tsr);
+    sv_put_bool(w, u->tsr_busy);
+    sv_put_u64(w, u->tx_end);
+    sv_put_bool(w, u->thre_pending);
+    sv_put_bool(w, u->timeout_pending);
+    sv_put_bool(w, u->irq_level);
+    sv_put_u64(w, u->tx_timer.deadline);
+    sv_put_u64(w, u->rx_timer.deadline);
+    sv_put_u64(w, u->rx_next);
+    sv_put_u64(w, u->rx_timeout);
+    sv_put_u64(w, u->tx_bytes);
+    sv_put_u64(w, u->rx_bytes);
+    sv_put_u64(w, u->overruns);
+    sv_put_u64(w, u->tx_dropped);
+}
+
+/* A FIFO holds at most what its buffer does with the FCR as loaded (one
+ * character with FIFOs off); head indexes the ring. */
+static void fifo_load(struct uart_fifo *f, struct sv_reader *r, unsigned depth, const char *what)
+{
+    sv_get_bytes(r, f->data, sizeof(f->data));
+    sv_get_bytes(r, f->err, sizeof(f->err));
+    for (unsigned i = 0; i < UART_FIFO_SIZE; i++)
+        if (!sv_check(r, !(f->err[i] & ~UART_CHAR_ERRORS), "uart character error bits"))
+            return;
+    f->head = sv_get_max(r, 1, UART_FIFO_SIZE - 1, what);
+    f->count = sv_get_max(r, 1, depth, what);
+}
+
+void uart_load(struct uart *u, struct sv_reader *r, unsigned version)
+{
+    if (version != UART_SV_VERSION) {
+        sv_fail(r, "version %u, this Popek reads %u", version, UART_SV_VERSION);
+        return;
+    }
+    u->ier = (uint8_t)sv_get_max(r, 1, 0x0F, "uart IER");
+    u->lcr = sv_get_u8(r);
+    u->mcr = (uint8_t)sv_get_max(r, 1, 0x1F, "uart MCR");
+    u->scr = sv_get_u8(r);
+    u->fcr = sv_get_u8(r);
+    sv_check(r,
+             !(u->fcr & ~(UART_FCR_ENABLE | UART_FCR_DMA | UART_FCR_TRIGGER)) &&
+                 (u->fcr == 0 || (u->fcr & UART_FCR_ENABLE)),
+             "uart FCR");
+    u->divisor = sv_get_u16(r);
+    u->lsr_err = sv_get_u8(r);
+    sv_check(r, !(u->lsr_err & ~UART_LSR_ERRORS), "uart LSR error bits");
+    u->msr_delta = (uint8_t)sv_get_max(r, 1, UART_MSR_DELTAS, "uart MSR deltas");
+    u->msr_lines = sv_get_u8(r);
+    u->host_lines = sv_get_u8(r);
+    sv_check(r, !(u->msr_lines & ~UART_MSR_LINES) && !(u->host_lines & ~UART_MSR_LINES),
+             "uart modem lines");
+    u->rbr = sv_get_u8(r);
+    fifo_load(&u->rx, r, uart_depth(u), "uart RX FIFO position");
+    fifo_load(&u->tx, r, uart_depth(u), "uart TX FIFO position");
+    u->tsr = sv_get_u8(r);
+    u->tsr_busy = sv_get_bool(r);
+    u->tx_end = sv_get_u64(r);
+    u->thre_pending = sv_get_bool(r);
+    u->timeout_pending = sv_get_bool(r);
+    u->irq_level = sv_get_bool(r);
+    u->tx_timer.deadline = sv_get_u64(r);
+    u->rx_timer.deadline = sv_get_u64(r);
+    u->rx_next = sv_get_u64(r);
+    u->rx_timeout = sv_get_u64(r);
+    u->tx_bytes = sv_get_u64(r);
+    u->rx_bytes = sv_get_u64(r);
+    u->overruns = sv_get_u64(r);
+    u->tx_dropped = sv_get_u64(r);
+}
+
+void uart_post_load(struct uart *u)
+{
+    uart_rx_schedule(u, u->clk->now);
+    uart_rx_rearm(u);
 }

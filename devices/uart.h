@@ -20,6 +20,8 @@
 
 struct bus;
 struct chardev;
+struct sv_reader;
+struct sv_writer;
 
 /* The PC's four ports and their usual IRQs. */
 #define UART_COM1_BASE 0x3F8
@@ -167,5 +169,17 @@ uint64_t uart_char_time_ns(const struct uart *u);
  * THR or the TX FIFO): when the machine stops, bytes the guest wrote must
  * reach the host rather than wait for character times that never come. */
 void uart_flush_tx(struct uart *u);
+
+/* Savestate (mem/sv.h): the registers, both FIFOs with their positions,
+ * the shift register, the pending interrupt flags, the IRQ level last
+ * driven, the receiver and transmitter schedules with both timers, and
+ * the character counters.  What the host side holds (the chardev's
+ * queues) is not the UART's and is not saved.  uart_post_load, after
+ * every load, lets bytes the host queued before the load start arriving
+ * if the loaded receiver had nothing scheduled. */
+#define UART_SV_VERSION 1
+void uart_save(const struct uart *u, struct sv_writer *w);
+void uart_load(struct uart *u, struct sv_reader *r, unsigned version);
+void uart_post_load(struct uart *u);
 
 #endif
