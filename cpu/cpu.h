@@ -115,14 +115,12 @@ void cpu_set_fpu_state(struct cpu *cpu, const struct cpu_fpu_state *st);
 /* The CPU's section of a savestate (cpu/savestate.c, mem/sv.h), taken at
  * an instruction boundary.  cpu_load checks the model and FPU match and
  * every value it can, flushes what is cached, and touches nothing outside
- * the CPU; cpu_post_load then tells the board what the loaded MSRs imply
- * (the local APIC's base), once every device is loaded. */
+ * the CPU (the local APIC restores its own base). */
 #define CPU_SV_VERSION 1
 struct sv_writer;
 struct sv_reader;
 void cpu_save(const struct cpu *cpu, struct sv_writer *w);
 void cpu_load(struct cpu *cpu, struct sv_reader *r, unsigned version);
-void cpu_post_load(struct cpu *cpu);
 
 /* A debugger's breakpoints and watchpoints, kept by the emulator (guest
  * memory is never patched, the guest's DR0-DR7 stay its own).  Execution

@@ -211,10 +211,3 @@ void cpu_load(struct cpu *c, struct sv_reader *r, unsigned version)
     cpu_icache_flush(c);
     cpu_mode_changed(c);
 }
-
-void cpu_post_load(struct cpu *c)
-{
-    /* The local APIC follows IA32_APIC_BASE (its MMIO window moves). */
-    if (c->apic_base_hook)
-        c->apic_base_hook(c->apic_base_opaque, c->msr.apic_base);
-}

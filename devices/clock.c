@@ -107,7 +107,10 @@ void clock_load(struct vclock *clk, struct sv_reader *r, unsigned version)
                 clk->ns_per_insn_q16 / 65536.0);
         return;
     }
-    if (sv_check(r, now != CLOCK_NEVER, "the time")) {
+    /* Nine years of guest time: far beyond any run, and a bound on what a
+     * hostile state can make the devices catch up on (the RTC runs one
+     * update cycle per second it is behind). */
+    if (sv_check(r, now < CLOCK_SV_MAX_NS, "the time")) {
         clk->now = now;
         clk->frac = frac;
     }

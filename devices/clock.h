@@ -63,6 +63,7 @@ void clock_advance_to(struct vclock *clk, uint64_t t);
  * must match this machine's.  Each timer's deadline is saved by the
  * device that owns it. */
 #define CLOCK_SV_VERSION 1
+#define CLOCK_SV_MAX_NS (1ull << 58)
 struct sv_writer;
 struct sv_reader;
 void clock_save(const struct vclock *clk, struct sv_writer *w);

@@ -345,10 +345,15 @@ enum cpu_exit machine_run(struct machine *m, uint64_t *executed)
                     break;
                 }
                 uint64_t skip = next - m->clock.now;
-                if (m->host.idle)
+                if (m->host.idle) {
+                    m->in_idle = true;
                     m->host.idle(m->host.opaque, skip);
+                    m->in_idle = false;
+                }
                 skip_tsc(m, skip);
                 clock_advance_to(&m->clock, next);
+                if (m->replay)
+                    machine_replay_idle_done(m);
                 idle_ns += skip;
                 continue;
             }

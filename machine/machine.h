@@ -73,6 +73,7 @@ struct machine {
     struct replay *replay;   /* the input log (replay.h), or NULL: input goes straight in */
     struct rewind *rewind;   /* checkpoints for reverse execution (rewind.h), or NULL */
     uint64_t run_until;      /* machine_run returns when the count reaches this (rewind.c) */
+    bool in_idle;            /* in the host's idle hook (replay.c defers input to its end) */
     bool savevm_req;  /* machine_request_savevm: save at the next slice boundary */
     bool loadvm_req;  /* machine_request_loadvm: load there */
     char savevm_path[512];

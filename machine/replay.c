@@ -103,6 +103,11 @@ static void live(struct machine *m, struct replay_event e)
     }
     if (r->next < r->n)
         return;
+    if (m->in_idle) {
+        if (r->npend < sizeof(r->pend) / sizeof(r->pend[0]))
+            r->pend[r->npend++] = e;
+        return; /* a full queue drops, as a full FIFO would */
+    }
     e.icount = cpu_instructions(m->cpu);
     e.ns = m->clock.now;
     if (push(r, &e) == 0) {
@@ -111,6 +116,15 @@ static void live(struct machine *m, struct replay_event e)
             write_event(r->record, &e);
     }
     deliver(m, &e);
+}
+
+void machine_replay_idle_done(struct machine *m)
+{
+    struct replay *r = m->replay;
+    unsigned n = r->npend;
+    r->npend = 0;
+    for (unsigned i = 0; i < n; i++)
+        live(m, r->pend[i]);
 }
 
 void machine_input_key(struct machine *m, uint16_t keycode, bool down)
@@ -246,6 +260,9 @@ int replay_parse(struct replay *r, const char *text, size_t len, char *err, size
             ok = take_u64(&s, eol, &e.icount) && take_u64(&s, eol, &e.ns) && s == eol;
             if (!ok)
                 return fail(err, errlen, "line %u: malformed end line", line);
+            r->has_end = true;
+            r->end_icount = e.icount;
+            r->end_ns = e.ns;
             p = eol + 1;
             if (p != end)
                 return fail(err, errlen, "line %u: something after the end line", line + 1);
@@ -350,8 +367,15 @@ void machine_replay_close(struct machine *m)
         r->record = NULL;
     }
     if (r->source) {
-        fprintf(stderr, "popek: replay of %s: %zu of %zu events delivered%s\n", r->source, r->next, r->n,
-                r->diverged ? " (some at other instruction counts than recorded: the run diverged)" : "");
+        uint64_t ic = cpu_instructions(m->cpu);
+        fprintf(stderr, "popek: replay of %s: %zu of %zu events delivered; the run ended at instruction %" PRIu64,
+                r->source, r->next, r->n, ic);
+        if (r->has_end)
+            fprintf(stderr, ", the recorded one at %" PRIu64 "%s", r->end_icount,
+                    r->end_icount == ic && !r->diverged ? " (the same run)" : " (the run diverged)");
+        if (r->diverged)
+            fprintf(stderr, "; %" PRIu64 " events came at other instruction counts than recorded", r->diverged);
+        fprintf(stderr, "\n");
         r->source = NULL;
     }
 }

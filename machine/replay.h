@@ -42,6 +42,13 @@ struct replay {
     struct vtimer timer;   /* armed at the next event's time while next < n */
     uint64_t diverged;     /* events delivered at another instruction count than logged */
     const char *source;    /* --replay's file, for messages */
+    /* Input that came while the host waited in the machine's idle hook:
+     * delivered (and logged) once the idle guest time has been skipped,
+     * a point that re-execution can find again. */
+    struct replay_event pend[64];
+    unsigned npend;
+    bool has_end;          /* the log's end line: where the recorded run ended */
+    uint64_t end_icount, end_ns;
 };
 
 /* Starts logging input (idempotent).  Returns 0 or -errno. */
@@ -66,6 +73,9 @@ void machine_input_mouse(struct machine *m, int dx, int dy, int dz, uint8_t butt
 /* A printable ASCII character as its key presses (with shift); false for
  * one the keyboard has no key for. */
 bool machine_input_type_char(struct machine *m, char ch);
+
+/* machine_run, after skipping idle time: delivers what came meanwhile. */
+void machine_replay_idle_done(struct machine *m);
 
 /* For rewind.c: how many events have been delivered, and going back (or
  * forward) to a point where that many had been. */
