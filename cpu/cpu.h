@@ -121,6 +121,10 @@ struct sv_writer;
 struct sv_reader;
 void cpu_save(const struct cpu *cpu, struct sv_writer *w);
 void cpu_load(struct cpu *cpu, struct sv_reader *r, unsigned version);
+/* A copy of the CPU as it is, and putting it back (which frees it): how a
+ * failed load is undone.  cpu_backup returns NULL without memory. */
+struct cpu *cpu_backup(const struct cpu *cpu);
+void cpu_restore_backup(struct cpu *cpu, struct cpu *backup);
 
 /* A debugger's breakpoints and watchpoints, kept by the emulator (guest
  * memory is never patched, the guest's DR0-DR7 stay its own).  Execution

@@ -7,6 +7,7 @@
 #include "cpu/interp.h"
 #include "mem/sv.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static void put_seg(struct sv_writer *w, const struct cpu_seg *s)
@@ -210,4 +211,23 @@ void cpu_load(struct cpu *c, struct sv_reader *r, unsigned version)
     cpu_tlb_flush(c);
     cpu_icache_flush(c);
     cpu_mode_changed(c);
+}
+
+struct cpu *cpu_backup(const struct cpu *c)
+{
+    struct cpu *b = malloc(sizeof(*b));
+    if (b)
+        memcpy(b, c, sizeof(*b));
+    return b;
+}
+
+void cpu_restore_backup(struct cpu *c, struct cpu *b)
+{
+    memcpy(c, b, sizeof(*c));
+    free(b);
+    /* The load in between flushed the TLB and cleared the bus's code
+     * marks: what the copy still caches must go. */
+    cpu_tlb_flush(c);
+    cpu_icache_flush(c);
+    c->events = true;
 }

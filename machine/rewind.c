@@ -135,7 +135,7 @@ static bool restore(struct machine *m, unsigned k)
 {
     const struct rewind_cp *cp = &m->rewind->cp[k];
     char err[300];
-    if (machine_loadvm_buffer(m, cp->data, cp->len, err, sizeof err) < 0) {
+    if (machine_loadvm_checkpoint(m, cp->data, cp->len, err, sizeof err) < 0) {
         fprintf(stderr, "popek: rewind: a checkpoint does not load: %s\n", err);
         return false;
     }

@@ -6,9 +6,9 @@
  * version and its length, then what that part wrote through mem/sv.h.
  *
  * Loading is all or nothing without making each part validate twice: the
- * current state is first saved to memory; the file's sections are loaded
- * into the live machine; if any of them fails, the saved current state is
- * loaded back.  Only then do the post-load steps run (bus mappings, the
+ * memory the parts' loaders write is first copied aside; the file's
+ * sections are loaded into the live machine; if any of them fails, the
+ * copy goes back.  Only then do the post-load steps run (bus mappings, the
  * APIC's base), so nothing outside the parts' own state ever sees a
  * half-loaded machine. */
 #include "machine/savestate.h"
@@ -143,6 +143,68 @@ static void post_load(struct machine *m)
             parts[i].post(m, parts[i].obj);
 }
 
+/* What the loaders write, copied as it is in memory: a failed load is
+ * undone by copying it back, which cannot fail (loading a savestate of
+ * the previous state could: a check against the live machine may meet
+ * what the failed load left there).  The loaders touch nothing else --
+ * the bus mappings are the post-load steps', and they have not run. */
+struct raw_backup {
+    struct pc pc;
+    struct vclock clock;
+    uint64_t clock_icount, tsc_rem;
+    uint32_t a20_mask;
+    struct cpu *cpu;
+    uint8_t *ram, *vram;
+};
+
+static void backup_free(struct raw_backup *b)
+{
+    if (b->cpu)
+        free(b->cpu);
+    free(b->ram);
+    free(b->vram);
+    free(b);
+}
+
+static struct raw_backup *backup_take(struct machine *m)
+{
+    struct raw_backup *b = calloc(1, sizeof(*b));
+    if (!b)
+        return NULL;
+    b->cpu = cpu_backup(m->cpu);
+    b->ram = malloc(m->bus.ram_size);
+    b->vram = m->pc.has_vga ? malloc(VGA_VRAM_SIZE) : NULL;
+    if (!b->cpu || !b->ram || (m->pc.has_vga && !b->vram)) {
+        backup_free(b);
+        return NULL;
+    }
+    memcpy(&b->pc, &m->pc, sizeof(b->pc));
+    b->clock = m->clock;
+    b->clock_icount = m->clock_icount;
+    b->tsc_rem = m->tsc_rem;
+    b->a20_mask = m->bus.a20_mask;
+    memcpy(b->ram, m->bus.ram, m->bus.ram_size);
+    if (b->vram)
+        memcpy(b->vram, m->pc.vga.vram, VGA_VRAM_SIZE);
+    return b;
+}
+
+static void backup_restore(struct machine *m, struct raw_backup *b)
+{
+    memcpy(&m->pc, &b->pc, sizeof(m->pc));
+    m->clock = b->clock;
+    m->clock_icount = b->clock_icount;
+    m->tsc_rem = b->tsc_rem;
+    memcpy(m->bus.ram, b->ram, m->bus.ram_size);
+    if (b->vram)
+        memcpy(m->pc.vga.vram, b->vram, VGA_VRAM_SIZE);
+    m->bus.a20_mask = b->a20_mask;
+    m->bus.map_gen++;
+    cpu_restore_backup(m->cpu, b->cpu);
+    b->cpu = NULL;
+    backup_free(b);
+}
+
 int machine_savevm_buffer(struct machine *m, uint8_t **data, size_t *len, char *err, size_t errlen)
 {
     struct sv_writer w;
@@ -220,7 +282,7 @@ out:
     return rc;
 }
 
-int machine_loadvm_buffer(struct machine *m, const uint8_t *data, size_t len, char *err, size_t errlen)
+static int loadvm(struct machine *m, const uint8_t *data, size_t len, bool trusted, char *err, size_t errlen)
 {
     if (len < HEADER_LEN || memcmp(data, SAVESTATE_MAGIC, 8) != 0)
         return fail(err, errlen, -EINVAL, "not a Popek savestate");
@@ -252,28 +314,32 @@ int machine_loadvm_buffer(struct machine *m, const uint8_t *data, size_t len, ch
         return fail(err, errlen, -EINVAL, "checksum mismatch: the file is corrupt");
     }
 
-    struct sv_writer backup;
-    sv_writer_init(&backup);
-    if (save_payload(m, &backup) < 0) {
+    struct raw_backup *backup = trusted ? NULL : backup_take(m);
+    if (!trusted && !backup) {
         free(payload);
-        sv_writer_free(&backup);
         return fail(err, errlen, -ENOMEM, "out of memory");
     }
     int rc = 0;
     if (!load_payload(m, payload, (size_t)plen, err, errlen)) {
-        char again[64];
-        if (!load_payload(m, backup.buf, backup.len, again, sizeof again)) {
-            /* The machine's own state always loads; if it does not, that
-             * is a bug in a part's save/load pair, not in the file. */
-            fprintf(stderr, "popek: internal error: restoring the state before a failed load: %s\n", again);
-            abort();
-        }
+        if (backup)
+            backup_restore(m, backup);
         rc = -EINVAL;
+    } else if (backup) {
+        backup_free(backup);
     }
     post_load(m);
     free(payload);
-    sv_writer_free(&backup);
     return rc;
+}
+
+int machine_loadvm_buffer(struct machine *m, const uint8_t *data, size_t len, char *err, size_t errlen)
+{
+    return loadvm(m, data, len, false, err, errlen);
+}
+
+int machine_loadvm_checkpoint(struct machine *m, const uint8_t *data, size_t len, char *err, size_t errlen)
+{
+    return loadvm(m, data, len, true, err, errlen);
 }
 
 int machine_loadvm(struct machine *m, const char *path, char *err, size_t errlen)
