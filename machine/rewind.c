@@ -53,8 +53,7 @@ static int checkpoint(struct machine *m)
         return 0; /* have it */
     double t0 = host_seconds();
     struct rewind_cp cp = { ic, NULL, 0, machine_replay_position(m) };
-    char err[200];
-    if (machine_savevm_buffer(m, &cp.data, &cp.len, err, sizeof err) < 0)
+    if (machine_checkpoint_save(m, &cp.data, &cp.len) < 0)
         return -ENOMEM;
     if (rw->n == rw->cap) {
         unsigned cap = rw->cap ? rw->cap * 2 : 64;
@@ -115,9 +114,9 @@ void machine_rewind_tick(struct machine *m)
     uint64_t last = rw->n ? rw->cp[rw->n - 1].icount : 0;
     if (rw->n && (ic < last + rw->min_gap))
         return;
-    /* About 5% of the host's time: wait twenty times what the last one
+    /* About 10% of the host's time: wait ten times what the last one
      * took (unless the gap was asked for). */
-    if (rw->n && !rw->fixed_gap && host_seconds() - rw->last < 20 * rw->cost)
+    if (rw->n && !rw->fixed_gap && host_seconds() - rw->last < 10 * rw->cost)
         return;
     (void)checkpoint(m);
 }

@@ -6,7 +6,7 @@
  *
  * Checkpoints are taken at slice boundaries, at least min_gap
  * instructions apart and, unless min_gap is given, only as often as keeps
- * their cost near 5% of the run's host time; when they pass the memory limit the one whose removal
+ * their cost near 10% of the run's host time; when they pass the memory limit the one whose removal
  * leaves the smallest gap goes, so old history thins out while recent
  * history stays dense.  A reverse step costs at most the re-execution of
  * one gap. */

@@ -282,7 +282,7 @@ out:
     return rc;
 }
 
-static int loadvm(struct machine *m, const uint8_t *data, size_t len, bool trusted, char *err, size_t errlen)
+static int loadvm(struct machine *m, const uint8_t *data, size_t len, char *err, size_t errlen)
 {
     if (len < HEADER_LEN || memcmp(data, SAVESTATE_MAGIC, 8) != 0)
         return fail(err, errlen, -EINVAL, "not a Popek savestate");
@@ -314,17 +314,16 @@ static int loadvm(struct machine *m, const uint8_t *data, size_t len, bool trust
         return fail(err, errlen, -EINVAL, "checksum mismatch: the file is corrupt");
     }
 
-    struct raw_backup *backup = trusted ? NULL : backup_take(m);
-    if (!trusted && !backup) {
+    struct raw_backup *backup = backup_take(m);
+    if (!backup) {
         free(payload);
         return fail(err, errlen, -ENOMEM, "out of memory");
     }
     int rc = 0;
     if (!load_payload(m, payload, (size_t)plen, err, errlen)) {
-        if (backup)
-            backup_restore(m, backup);
+        backup_restore(m, backup);
         rc = -EINVAL;
-    } else if (backup) {
+    } else {
         backup_free(backup);
     }
     post_load(m);
@@ -334,12 +333,29 @@ static int loadvm(struct machine *m, const uint8_t *data, size_t len, bool trust
 
 int machine_loadvm_buffer(struct machine *m, const uint8_t *data, size_t len, char *err, size_t errlen)
 {
-    return loadvm(m, data, len, false, err, errlen);
+    return loadvm(m, data, len, err, errlen);
+}
+
+int machine_checkpoint_save(struct machine *m, uint8_t **data, size_t *len)
+{
+    struct sv_writer w;
+    sv_writer_init(&w);
+    if (save_payload(m, &w) < 0) {
+        sv_writer_free(&w);
+        return -ENOMEM;
+    }
+    /* Trim the writer's slack: checkpoints are kept by the dozen. */
+    uint8_t *p = realloc(w.buf, w.len ? w.len : 1);
+    *data = p ? p : w.buf;
+    *len = w.len;
+    return 0;
 }
 
 int machine_loadvm_checkpoint(struct machine *m, const uint8_t *data, size_t len, char *err, size_t errlen)
 {
-    return loadvm(m, data, len, true, err, errlen);
+    int rc = load_payload(m, data, len, err, errlen) ? 0 : -EINVAL;
+    post_load(m);
+    return rc;
 }
 
 int machine_loadvm(struct machine *m, const char *path, char *err, size_t errlen)

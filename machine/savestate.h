@@ -27,8 +27,10 @@ int machine_savevm(struct machine *m, const char *path, char *err, size_t errlen
 int machine_loadvm(struct machine *m, const char *path, char *err, size_t errlen);
 /* The same on a file's bytes in memory (for the fuzz target and tests). */
 int machine_loadvm_buffer(struct machine *m, const uint8_t *data, size_t len, char *err, size_t errlen);
-/* For rewind.c: a state this machine saved itself, loaded without the
- * copy that undoes a failed load (it cannot fail but for a bug). */
+/* For rewind.c: a checkpoint is a savestate's payload alone (no header,
+ * no compression: taking one costs a copy of the state), loaded without
+ * the copy that undoes a failed load (it cannot fail but for a bug). */
+int machine_checkpoint_save(struct machine *m, uint8_t **data, size_t *len);
 int machine_loadvm_checkpoint(struct machine *m, const uint8_t *data, size_t len, char *err, size_t errlen);
 /* The file's bytes for m's state, malloc'd into *data.  Returns 0 or -errno. */
 int machine_savevm_buffer(struct machine *m, uint8_t **data, size_t *len, char *err, size_t errlen);
