@@ -312,23 +312,6 @@ static void load_channel(struct ide_channel *ch, struct sv_reader *r)
         check_transfer(ch, r);
 }
 
-/* The header as saved may differ from this machine's only where a guest
- * can write (or clear) it: the rest is what the machine is. */
-static void load_pci(struct pci_device *d, struct sv_reader *r)
-{
-    uint8_t cfg[sizeof(d->config)];
-    sv_get_bytes(r, cfg, sizeof(cfg));
-    if (!sv_ok(r))
-        return;
-    for (unsigned i = 0; i < sizeof(cfg); i++)
-        if ((cfg[i] ^ d->config[i]) & ~(d->wmask[i] | d->w1cmask[i])) {
-            sv_fail(r, "PCI configuration byte %02Xh is %02Xh, this machine's is %02Xh", i,
-                    cfg[i], d->config[i]);
-            return;
-        }
-    memcpy(d->config, cfg, sizeof(cfg));
-}
-
 void ide_load(struct ide *ide, struct sv_reader *r, unsigned version)
 {
     if (version != IDE_SV_VERSION) {
@@ -345,7 +328,7 @@ void ide_load(struct ide *ide, struct sv_reader *r, unsigned version)
         return;
     }
     if (have_pci)
-        load_pci(&ide->pci, r);
+        pci_config_load(&ide->pci, r);
     ide->sectors_read = sv_get_u64(r);
     ide->sectors_written = sv_get_u64(r);
     for (unsigned c = 0; c < IDE_CHANNELS; c++)

@@ -312,6 +312,20 @@ static bool fixed_bytes_match(const struct pci_device *d, const uint8_t *cfg)
     return true;
 }
 
+void pci_config_load(struct pci_device *d, struct sv_reader *r)
+{
+    uint8_t cfg[sizeof(d->config)];
+    sv_get_bytes(r, cfg, sizeof(cfg));
+    if (!sv_ok(r))
+        return;
+    for (unsigned i = 0; i < sizeof(cfg); i++)
+        if ((cfg[i] ^ d->config[i]) & ~(d->wmask[i] | d->w1cmask[i])) {
+            sv_fail(r, "PCI configuration byte %02Xh is %02Xh, this machine's is %02Xh", i, cfg[i], d->config[i]);
+            return;
+        }
+    memcpy(d->config, cfg, sizeof(cfg));
+}
+
 void pci_load(struct pci_bus *pb, struct sv_reader *r, unsigned version)
 {
     if (version != PCI_SV_VERSION) {

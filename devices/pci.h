@@ -153,6 +153,10 @@ void pci_set_irq(struct pci_device *d, bool level);
 #define PCI_SV_VERSION 1
 void pci_save(const struct pci_bus *pb, struct sv_writer *w);
 void pci_load(struct pci_bus *pb, struct sv_reader *r, unsigned version);
+/* A function's own copy of its header in its device's section (the IDE's,
+ * the VGA's): it may differ from this machine's only where a guest can
+ * write (or clear) it; the rest is what the machine is. */
+void pci_config_load(struct pci_device *d, struct sv_reader *r);
 void pci_post_load(struct pci_bus *pb);
 
 #endif

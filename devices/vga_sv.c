@@ -64,23 +64,6 @@ static void rom_text(char *out, size_t n, uint32_t size)
         snprintf(out, n, "no option ROM");
 }
 
-/* The header as saved may differ from this machine's only where a guest
- * can write (or clear) it. */
-static void load_pci(struct pci_device *d, struct sv_reader *r)
-{
-    uint8_t cfg[sizeof(d->config)];
-    sv_get_bytes(r, cfg, sizeof(cfg));
-    if (!sv_ok(r))
-        return;
-    for (unsigned i = 0; i < sizeof(cfg); i++)
-        if ((cfg[i] ^ d->config[i]) & ~(d->wmask[i] | d->w1cmask[i])) {
-            sv_fail(r, "PCI configuration byte %02Xh is %02Xh, this machine's is %02Xh", i,
-                    cfg[i], d->config[i]);
-            return;
-        }
-    memcpy(d->config, cfg, sizeof(cfg));
-}
-
 void vga_load(struct vga *v, struct sv_reader *r, unsigned version)
 {
     if (version != VGA_SV_VERSION) {
@@ -138,7 +121,7 @@ void vga_load(struct vga *v, struct sv_reader *r, unsigned version)
     }
 
     if (v->have_pci)
-        load_pci(&v->pci, r);
+        pci_config_load(&v->pci, r);
     sv_get_bytes(r, v->vram, VGA_VRAM_SIZE);
 
     /* The picture is derived: redraw all of it at the next update. */
