@@ -238,7 +238,12 @@ def replay_part(popek, linux_dir, tmp):
     log = os.path.join(tmp, "run.replay")
     # The recorded run: typed at the shell over a pipe, whenever the host
     # gets there (host time: not reproducible by itself).
-    p = subprocess.Popen(base + ["--serial", "stdio", "--record", log], stdin=subprocess.PIPE,
+    # Both runs trace a million instructions from just before the prompt
+    # (about 2.93e9), where the typing begins.
+    t_rec, t_rep = os.path.join(tmp, "rec.trace"), os.path.join(tmp, "rep.trace")
+    window = (2925000000, 1000000)
+    tf = ["--trace-filter", "from=%d,count=%d" % window]
+    p = subprocess.Popen(base + ["--serial", "stdio", "--record", log, "--trace", t_rec] + tf, stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out = b""
     script = [(b"popek# ", b"echo popek-$((6*7)); cat /proc/loadavg\n"), (b"popek-42", b"poweroff\n")]
@@ -265,8 +270,8 @@ def replay_part(popek, linux_dir, tmp):
           "recorded: a shell session typed over a pipe (%d serial events logged)" % events,
           "status %r %r" % (p.returncode, out[-300:]))
     serial = os.path.join(tmp, "replayed.txt")
-    r = subprocess.run(base + ["--serial", "file:" + serial, "--replay", log], stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, timeout=300)
+    r = subprocess.run(base + ["--serial", "file:" + serial, "--replay", log, "--trace", t_rep] + tf,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
     err = r.stderr.decode(errors="replace")
     replayed = open(serial, "rb").read() if os.path.exists(serial) else b""
     same = re.search(r"(\d+) of (\d+) events delivered; the run ended at instruction (\d+), the recorded one at "
@@ -277,6 +282,16 @@ def replay_part(popek, linux_dir, tmp):
     check(replayed == out.replace(b"\r\n", b"\n") or replayed == out,
           "the replayed console output equals the recorded run's, byte for byte (%d bytes)" % len(replayed),
           "%r\nvs\n%r" % (out[-300:], replayed[-300:]))
+    first = re.search(r"^serial (\d+) ", text, re.M)
+    inside = first and window[0] <= int(first.group(1)) < window[0] + window[1]
+    same_trace = os.path.exists(t_rec) and os.path.exists(t_rep) and os.path.getsize(t_rec) > 0 and \
+        open(t_rec, "rb").read() == open(t_rep, "rb").read()
+    check(same_trace, "the replay traces the million instructions from %d as the recorded run did (the first "
+          "input came at %s, %s the window)" % (window[0], first.group(1) if first else "?",
+                                                "inside" if inside else "outside"))
+    for t in (t_rec, t_rep):
+        if os.path.exists(t):
+            os.remove(t)
     bad = os.path.join(tmp, "bad.replay")
     for what, body, word in [("a log that goes back in time", text.replace("popek-replay 1\n", "popek-replay 1\n"
                               "serial 999999999999 999999999999 0 65\n", 1), "back in time"),
