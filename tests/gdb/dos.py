@@ -11,7 +11,9 @@ bytes (its .COM file) and nasm's listing of where each instruction is:
 the string at DS:DX, the return CS:IP on the stack and the INT 21h there,
 the program's image at CS:0100, a breakpoint at the instruction after
 the INT (gdb's pc is linear: CS * 16 + IP), stepi over a real-mode
-instruction, then detach and the program's line on the screen.  Prints
+instruction, set $pc, stepi through the program's second INT 21h into
+the handler (IP, CS and FLAGS pushed), then detach and the program's
+line on the screen.  Prints
 "skipped: ..." without gdb, nasm, mtools or the FreeDOS image."""
 import argparse
 import os

@@ -78,6 +78,19 @@ gdb.execute("set $pc = %d" % pc)
 result(reg("pc") == pc and reg("cs") == ret_cs, "set $pc: a linear pc becomes IP in the same CS", hex(reg("pc")))
 gdb.execute("stepi")
 result(reg("pc") == pc + 3, "stepi again from there", hex(reg("pc")))
+# At the second INT 21h now: stepi goes through it into the handler, with
+# the return CS:IP and FLAGS pushed.
+int_at = reg("pc")
+sp0 = reg("esp") & 0xFFFF
+flags0 = reg("eflags") & 0xFFFF
+result(mem(int_at, 2) == b"\xcd\x21", "at the program's INT 21h", mem(int_at, 2).hex())
+gdb.execute("stepi")
+ss, sp = reg("ss"), reg("esp") & 0xFFFF
+frame = [word(ss * 16 + sp + 2 * i) for i in range(3)]
+result(reg("pc") == handler and sp == (sp0 - 6) & 0xFFFF and frame[0] == int_at + 2 - ret_cs * 16 and
+       frame[1] == ret_cs and frame[2] == flags0,
+       "stepi through INT 21h: into the handler at %#x, IP/CS/FLAGS on the stack" % handler,
+       "pc %#x sp %04x->%04x frame %s" % (reg("pc"), sp0, sp, [hex(x) for x in frame]))
 gdb.execute("delete")
 gdb.execute("detach")
 print("SESSION DONE")
