@@ -169,14 +169,19 @@ def sdl_checks(a, tmp):
         packets = []
         if enabled:
             subprocess.run(["xdotool", "mousemove", "--window", wid, "100", "100", "click", "1"], env=env)
-            time.sleep(0.5)
+            # Moves count only once the click has grabbed the mouse: under
+            # load that takes longer than a fixed pause (CI saw no packets).
+            title = lambda: subprocess.run(["xdotool", "getwindowname", wid], env=env, stdout=subprocess.PIPE,
+                                           stderr=subprocess.DEVNULL).stdout.decode(errors="replace")
+            wait_for(lambda: "mouse grabbed" in title(), 10)
+            time.sleep(0.2)
             for _ in range(5):
                 subprocess.run(["xdotool", "mousemove_relative", "--", "7", "-5"], env=env)
                 time.sleep(0.1)
             subprocess.run(["xdotool", "mousedown", "1"], env=env)
             time.sleep(0.3)
             subprocess.run(["xdotool", "mouseup", "1"], env=env)
-            wait_for(lambda: file_has(out, "mouse: 09"), 5)
+            wait_for(lambda: file_has(out, "mouse: 09"), 10)
             with open(out, "rb") as f:
                 for line in f.read().decode("latin-1").splitlines():
                     if line.startswith("mouse: "):
