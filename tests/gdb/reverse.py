@@ -128,6 +128,17 @@ def main():
           int(st.get("icount", "-1")) == int(store.get("icount", "0")) - 1,
           "reverse-continue with the watchpoint: just before the storing instruction (nm's store_insn), counter 0",
           before)
+    rs = got.get("REV rnext-start", "")
+    ms = re.search(r"pc=0x([0-9a-f]+) line=(\d+)", rs)
+    pcs = [a_ for a_ in (trace_regs(l_)["eip"] for l_ in lines[:200])]
+    store_line = next(n for n, l_ in enumerate(open(os.path.join(HERE, "kernel.c")), 1) if "store_insn:" in l_)
+    check(ms and int(ms.group(2)) == store_line and ms.group(1).rjust(8, "0") in pcs,
+          "reverse-next from the middle of a line: to its start (line %d, an address the trace passed)"
+          % store_line, rs)
+    rn = got.get("REV rnext", "")
+    m = re.search(r"line=(\d+) from=(\d+) func=(\S+)", rn)
+    check(m and m.group(3) == "kmain" and int(m.group(1)) < int(m.group(2)),
+          "reverse-next: back a line in kmain, over the call, not into add_numbers", rn)
     begin = got.get("REV begin", "")
     tail = out.split("BEGIN-FOLLOWS", 1)[-1]
     check("No more reverse-execution history" in tail and parse_state(begin).get("icount") == "0",

@@ -57,6 +57,17 @@ print("REV refwd-store %s" % state())
 gdb.execute("reverse-continue")
 print("REV before-store %s pc=%#x" % (state(), int(gdb.parse_and_eval("$pc")) & 0xFFFFFFFF))
 gdb.execute("delete")
+# reverse-next, which gdb builds on bs/bc: back over the last call of the
+# loop without stopping inside add_numbers.
+# The first goes to the start of the store's line (we are in its middle),
+# the second to the line before.
+line0 = gdb.selected_frame().find_sal().line
+gdb.execute("reverse-next")
+start = gdb.selected_frame().find_sal()
+print("REV rnext-start pc=%#x line=%d" % (int(gdb.parse_and_eval("$pc")) & 0xFFFFFFFF, start.line))
+gdb.execute("reverse-next")
+f = gdb.selected_frame()
+print("REV rnext %s line=%d from=%d func=%s" % (state(), f.find_sal().line, line0, f.name()))
 gdb.execute("break add_numbers")
 gdb.execute("reverse-continue")
 gdb.execute("reverse-continue")
