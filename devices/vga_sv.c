@@ -50,7 +50,7 @@ void vga_save(const struct vga *v, struct sv_writer *w)
 
     if (v->have_pci)
         sv_put_bytes(w, v->pci.config, sizeof(v->pci.config));
-    sv_put_bytes(w, v->vram, VGA_VRAM_SIZE);
+    sv_put_sparse(w, v->vram, VGA_VRAM_SIZE);
 }
 
 /* ---- load ---------------------------------------------------------------- */
@@ -122,7 +122,11 @@ void vga_load(struct vga *v, struct sv_reader *r, unsigned version)
 
     if (v->have_pci)
         pci_config_load(&v->pci, r);
-    sv_get_bytes(r, v->vram, VGA_VRAM_SIZE);
+    sv_get_sparse(r, v->vram, VGA_VRAM_SIZE);
+    /* Video memory comes last: a page map that claims fewer pages than
+     * follow is as damaged as one that claims more. */
+    if (sv_ok(r) && sv_left(r))
+        sv_fail(r, "%zu bytes after the video memory", sv_left(r));
 
     /* The picture is derived: redraw all of it at the next update. */
     memset(v->dirty, 0xFF, sizeof(v->dirty));

@@ -438,28 +438,13 @@ void bus_out(struct bus *bus, uint16_t port, uint32_t val, unsigned size)
     }
 }
 
-/* RAM in a savestate: a bitmap of the pages that hold anything but zeros,
- * then those pages, so an idle guest's free memory costs nothing. */
+/* RAM in a savestate: its size, A20, and the pages (sv_put_sparse: an
+ * idle guest's free memory costs nothing). */
 void bus_save(const struct bus *bus, struct sv_writer *w)
 {
-    uint32_t npages = bus->ram_size >> BUS_PAGE_SHIFT;
     sv_put_u32(w, bus->ram_size);
     sv_put_bool(w, bus_a20(bus));
-    uint8_t bits = 0;
-    for (uint32_t pn = 0; pn < npages; pn++) {
-        const uint8_t *pg = bus->ram + ((size_t)pn << BUS_PAGE_SHIFT);
-        bool used = pg[0] != 0 || memcmp(pg, pg + 1, BUS_PAGE_SIZE - 1) != 0;
-        bits |= (uint8_t)(used << (pn & 7));
-        if ((pn & 7) == 7 || pn + 1 == npages) {
-            sv_put_u8(w, bits);
-            bits = 0;
-        }
-    }
-    for (uint32_t pn = 0; pn < npages; pn++) {
-        const uint8_t *pg = bus->ram + ((size_t)pn << BUS_PAGE_SHIFT);
-        if (pg[0] != 0 || memcmp(pg, pg + 1, BUS_PAGE_SIZE - 1) != 0)
-            sv_put_bytes(w, pg, BUS_PAGE_SIZE);
-    }
+    sv_put_sparse(w, bus->ram, bus->ram_size);
 }
 
 void bus_load(struct bus *bus, struct sv_reader *r, unsigned version)
@@ -476,33 +461,10 @@ void bus_load(struct bus *bus, struct sv_reader *r, unsigned version)
         sv_fail(r, "saved with %u KiB of RAM, this machine has %u KiB (-m)", size >> 10, bus->ram_size >> 10);
         return;
     }
-    uint32_t npages = size >> BUS_PAGE_SHIFT;
-    size_t nbytes = (npages + 7) / 8;
-    if (sv_left(r) < nbytes) {
-        sv_fail(r, "truncated page map");
-        return;
-    }
-    const uint8_t *map = r->p + r->pos;
-    r->pos += nbytes;
-    if (npages & 7)
-        sv_check(r, (map[nbytes - 1] >> (npages & 7)) == 0, "the page map");
-    size_t used = 0;
-    for (size_t i = 0; i < nbytes; i++)
-        for (uint8_t b = map[i]; b; b &= (uint8_t)(b - 1))
-            used++;
-    if (sv_ok(r) && sv_left(r) != used * BUS_PAGE_SIZE) {
-        sv_fail(r, "%zu pages marked, %zu bytes of them stored", used, sv_left(r));
-        return;
-    }
+    sv_get_sparse(r, bus->ram, size);
     if (!sv_ok(r))
         return;
-    for (uint32_t pn = 0; pn < npages; pn++) {
-        uint8_t *pg = bus->ram + ((size_t)pn << BUS_PAGE_SHIFT);
-        if (map[pn >> 3] & (1u << (pn & 7)))
-            sv_get_bytes(r, pg, BUS_PAGE_SIZE);
-        else
-            memset(pg, 0, BUS_PAGE_SIZE);
-    }
+    uint32_t npages = size >> BUS_PAGE_SHIFT;
     /* Whoever decoded code from RAM flushes it after a load; the marks go
      * with it. */
     memset(bus->code_bits, 0, (size_t)npages * sizeof(*bus->code_bits));

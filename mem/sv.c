@@ -151,3 +151,57 @@ uint32_t sv_get_max(struct sv_reader *r, unsigned bytes, uint32_t max, const cha
     }
     return (uint32_t)v;
 }
+
+#define SV_PAGE 4096u
+
+static bool page_used(const uint8_t *pg)
+{
+    return pg[0] != 0 || memcmp(pg, pg + 1, SV_PAGE - 1) != 0;
+}
+
+void sv_put_sparse(struct sv_writer *w, const uint8_t *buf, size_t size)
+{
+    size_t npages = size / SV_PAGE;
+    uint8_t bits = 0;
+    for (size_t pn = 0; pn < npages; pn++) {
+        bits |= (uint8_t)(page_used(buf + pn * SV_PAGE) << (pn & 7));
+        if ((pn & 7) == 7 || pn + 1 == npages) {
+            sv_put_u8(w, bits);
+            bits = 0;
+        }
+    }
+    for (size_t pn = 0; pn < npages; pn++)
+        if (page_used(buf + pn * SV_PAGE))
+            sv_put_bytes(w, buf + pn * SV_PAGE, SV_PAGE);
+}
+
+void sv_get_sparse(struct sv_reader *r, uint8_t *buf, size_t size)
+{
+    size_t npages = size / SV_PAGE, nbytes = (npages + 7) / 8;
+    if (r->failed)
+        return;
+    if (sv_left(r) < nbytes) {
+        sv_fail(r, "truncated page map");
+        return;
+    }
+    const uint8_t *map = r->p + r->pos;
+    r->pos += nbytes;
+    if ((npages & 7) && (map[nbytes - 1] >> (npages & 7)) != 0) {
+        sv_fail(r, "the page map marks pages beyond the end");
+        return;
+    }
+    size_t used = 0;
+    for (size_t i = 0; i < nbytes; i++)
+        for (uint8_t b = map[i]; b; b &= (uint8_t)(b - 1))
+            used++;
+    if (sv_left(r) < used * SV_PAGE) {
+        sv_fail(r, "truncated: %zu pages marked, %zu bytes of them stored", used, sv_left(r));
+        return;
+    }
+    for (size_t pn = 0; pn < npages; pn++) {
+        if (map[pn >> 3] & (1u << (pn & 7)))
+            sv_get_bytes(r, buf + pn * SV_PAGE, SV_PAGE);
+        else
+            memset(buf + pn * SV_PAGE, 0, SV_PAGE);
+    }
+}

@@ -32,6 +32,11 @@ void sv_put_u64(struct sv_writer *w, uint64_t v);
 void sv_put_bool(struct sv_writer *w, bool v);
 void sv_put_bytes(struct sv_writer *w, const void *p, size_t n);
 
+/* A large buffer that is mostly zeros (RAM, video memory): a bitmap of
+ * its 4 KiB pages that hold anything else, then those pages.  size must
+ * be a multiple of 4 KiB. */
+void sv_put_sparse(struct sv_writer *w, const uint8_t *buf, size_t size);
+
 struct sv_reader {
     const uint8_t *p;
     size_t len, pos;
@@ -61,6 +66,9 @@ void sv_get_bytes(struct sv_reader *r, void *dst, size_t n);
 /* An index, a count, a FIFO position: a value in [0, max], else an error
  * naming what (and 0 is returned). */
 uint32_t sv_get_max(struct sv_reader *r, unsigned bytes, uint32_t max, const char *what);
+/* The reverse of sv_put_sparse, into buf of the same size (pages not
+ * stored are zeroed).  The map must claim no page beyond size. */
+void sv_get_sparse(struct sv_reader *r, uint8_t *buf, size_t size);
 /* The bytes that remain unread (a section must be read to its end). */
 static inline size_t sv_left(const struct sv_reader *r) { return r->len - r->pos; }
 
