@@ -8,7 +8,11 @@ CFLAGS  ?= $(OPT) -g
 WARN     = -Wall -Wextra -Wno-unused-parameter
 SDL_CFLAGS := $(shell pkg-config --cflags sdl2 2>/dev/null)
 SDL_LIBS   := $(shell pkg-config --libs sdl2 2>/dev/null || echo -lSDL2)
-CPPFLAGS = -I. -D_DEFAULT_SOURCE $(SDL_CFLAGS)
+# libedit: line editing and history for the monitor on a terminal.
+# Optional: without it the monitor reads plain lines (frontends/monitor_edit.c).
+EDIT_CFLAGS := $(shell pkg-config --cflags libedit 2>/dev/null && echo -DPOPEK_HAVE_LIBEDIT)
+EDIT_LIBS   := $(shell pkg-config --libs libedit 2>/dev/null)
+CPPFLAGS = -I. -D_DEFAULT_SOURCE $(SDL_CFLAGS) $(EDIT_CFLAGS)
 CSTD     = -std=c11
 ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(CPPFLAGS) -MMD -MP
 LDLIBS  ?= -lelf -lz -lpng -lcapstone
@@ -33,7 +37,7 @@ BENCHES :=
 all: popek
 
 popek: $(FRONT_OBJ) $(LIBPOPEK)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(SDL_LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(SDL_LIBS) $(EDIT_LIBS)
 
 $(LIBPOPEK): $(CORE_OBJ)
 	@mkdir -p $(@D)

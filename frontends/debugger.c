@@ -1,14 +1,22 @@
 /* The frontend's debugging tools (see debugger.h). */
 #include "frontends/debugger.h"
 
-#include <errno.h>
+#include "frontends/terminal.h"
+
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
-static void print_stdout(void *opaque, const char *s)
+/* What the monitor says outside a command (a breakpoint's report): on the
+ * channel, or on standard output when there is none (the terminal's
+ * Ctrl-A c shares it with the guest's console). */
+static void print_default(void *opaque, const char *s)
 {
-    (void)opaque;
+    struct debugger *d = opaque;
+    if (d->has_chan) {
+        monitor_chan_async(&d->chan, s);
+        return;
+    }
     fputs(s, stdout);
     fflush(stdout);
 }
@@ -81,7 +89,6 @@ int debugger_open(struct debugger *d, struct machine *m, const struct options *o
     d->m = m;
     d->opt = opt;
     d->paused = paused;
-    d->stdio = opt->monitor_stdio;
     symtab_init(&d->syms);
     if (opt->symbols) {
         if (symtab_load(&d->syms, opt->symbols) < 0)
@@ -91,18 +98,24 @@ int debugger_open(struct debugger *d, struct machine *m, const struct options *o
     }
     /* Without Capstone the monitor still works, without x/i. */
     d->dis_ok = disasm_init(&d->dis, false) == 0;
-    monitor_init(&d->mon, m, print_stdout, d, &ops, d);
+    monitor_init(&d->mon, m, print_default, d, &ops, d);
     d->mon.syms = &d->syms;
     d->mon.dis = d->dis_ok ? &d->dis : NULL;
-    if (d->stdio) {
-        fputs("(popek) ", stdout);
-        fflush(stdout);
+    if (opt->monitor) {
+        if (monitor_chan_open(&d->chan, opt->monitor, &d->mon) < 0) {
+            debugger_close(d);
+            return -1;
+        }
+        d->has_chan = true;
     }
     return 0;
 }
 
 void debugger_close(struct debugger *d)
 {
+    if (d->has_chan)
+        monitor_chan_close(&d->chan);
+    d->has_chan = false;
     symtab_free(&d->syms);
     if (d->dis_ok)
         disasm_free(&d->dis);
@@ -111,42 +124,51 @@ void debugger_close(struct debugger *d)
 
 void debugger_poll(struct debugger *d)
 {
-    if (!d->stdio || d->stdin_eof)
-        return;
-    for (;;) {
-        struct pollfd p = { STDIN_FILENO, POLLIN, 0 };
-        if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLIN | POLLHUP)))
-            return;
-        char c;
-        ssize_t n = read(STDIN_FILENO, &c, 1);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN))
-            return;
-        if (n <= 0) {
-            d->stdin_eof = true; /* the monitor's input is gone: the guest runs on */
-            return;
-        }
-        if (c == '\n') {
-            d->line[d->len] = 0;
-            d->len = 0;
-            monitor_exec(&d->mon, d->line);
-            if (!d->m->stop) {
-                fputs("(popek) ", stdout);
-                fflush(stdout);
-            }
-        } else if (d->len + 1 < sizeof(d->line) && c != '\r') {
-            d->line[d->len++] = c;
-        }
-    }
+    if (d->has_chan)
+        monitor_chan_poll(&d->chan);
+}
+
+void debugger_wait(struct debugger *d, int in_fd, int ms)
+{
+    struct pollfd p[3];
+    int n = d->has_chan ? monitor_chan_pollfds(&d->chan, p) : 0;
+    if (in_fd >= 0)
+        p[n++] = (struct pollfd){ in_fd, POLLIN, 0 };
+    poll(p, (nfds_t)n, ms); /* with nothing to watch, a sleep */
 }
 
 void debugger_hit(struct debugger *d)
 {
     *d->paused = true;
     monitor_report_hit(&d->mon);
-    if (d->stdio) {
-        fputs("(popek) ", stdout);
-        fflush(stdout);
+    if (d->has_chan)
+        monitor_chan_prompt(&d->chan);
+}
+
+void debugger_monitor_key(struct debugger *d, struct terminal *t, bool serial_on_tty)
+{
+    if (serial_on_tty) {
+        if (t->raw) {
+            terminal_monitor_open(t);
+            return;
+        }
+        fprintf(stderr, "popek: the monitor: COM1 has standard input, which is no terminal%s%s\n",
+                d->has_chan ? "; the monitor is on " : "", d->has_chan ? d->chan.where : "");
+        return;
     }
+    if (d->has_chan) {
+        fprintf(stderr, "popek: the monitor is on %s\n", d->chan.where);
+        return;
+    }
+    /* A terminal nobody uses, with popek in its foreground (reading it
+     * from the background would stop the process): the monitor goes there. */
+    if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp() &&
+        monitor_chan_open(&d->chan, "stdio", &d->mon) == 0) {
+        d->has_chan = true;
+        return;
+    }
+    fprintf(stderr, "popek: no monitor here: start popek with --monitor stdio, pty, tcp:[HOST]:PORT or "
+                    "unix:PATH (or from a terminal)\n");
 }
 
 static void print_file(void *opaque, const char *s)

@@ -26,6 +26,7 @@ struct display {
     double last_refresh; /* host seconds (CLOCK_MONOTONIC) */
     bool quit;           /* the user closed the window */
     bool paused;         /* the guest is stopped (the monitor's "stop"): shown in the title */
+    bool monitor_key;    /* Ctrl-Alt-2 was pressed: the frontend shows the monitor (and clears this) */
     void *impl;          /* the backend's state */
     uint64_t frames_shown;
 };

@@ -1,7 +1,8 @@
 /* The SDL2 window (see display.h): the VGA frame in a window that keeps
  * its aspect when resized, keys as PS/2 scan codes (set 2; the 8042
  * translates when the guest asks), the mouse as a PS/2 mouse while grabbed
- * (a click grabs it, Ctrl-Alt-G releases it, as in QEMU), and the title
+ * (a click grabs it, Ctrl-Alt-G releases it, as in QEMU), Ctrl-Alt-2 for
+ * the monitor (the frontend decides where it is: display.h), and the title
  * saying what state the machine is in.  Closing the window ends the run,
  * as QEMU quits. */
 #include <SDL.h>
@@ -145,6 +146,12 @@ static bool handle(struct display *d, const SDL_Event *e)
         bool down = e->type == SDL_KEYDOWN;
         if (down && k->scancode == SDL_SCANCODE_G && (k->mod & KMOD_CTRL) && (k->mod & KMOD_ALT)) {
             grab(d, !s->grabbed);
+            return false;
+        }
+        /* QEMU's monitor console key; both of its edges stay out of the guest. */
+        if (k->scancode == SDL_SCANCODE_2 && (k->mod & KMOD_CTRL) && (k->mod & KMOD_ALT)) {
+            if (down && !e->key.repeat)
+                d->monitor_key = true;
             return false;
         }
         if (e->key.repeat && !down)

@@ -11,16 +11,11 @@
 #include "machine/rewind.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 static void client_write(void *opaque, const uint8_t *buf, size_t len)
@@ -41,90 +36,13 @@ static void client_write(void *opaque, const uint8_t *buf, size_t len)
     }
 }
 
-static int listen_tcp(struct gdb_server *g, const char *hostport)
-{
-    const char *colon = strrchr(hostport, ':');
-    if (!colon || !colon[1]) {
-        fprintf(stderr, "popek: --gdb tcp:[HOST]:PORT, not tcp:%s\n", hostport);
-        return -1;
-    }
-    char host[64];
-    size_t hl = (size_t)(colon - hostport);
-    if (hl >= sizeof(host)) {
-        fprintf(stderr, "popek: --gdb: host name too long\n");
-        return -1;
-    }
-    memcpy(host, hostport, hl);
-    host[hl] = 0;
-    if (!host[0])
-        snprintf(host, sizeof(host), "127.0.0.1");
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
-    struct addrinfo *res;
-    int rc = getaddrinfo(host, colon + 1, &hints, &res);
-    if (rc) {
-        fprintf(stderr, "popek: --gdb tcp:%s: %s\n", hostport, gai_strerror(rc));
-        return -1;
-    }
-    int fd = -1, err = 0;
-    for (struct addrinfo *a = res; a && fd < 0; a = a->ai_next) {
-        fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
-        if (fd < 0) {
-            err = errno;
-            continue;
-        }
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        if (bind(fd, a->ai_addr, a->ai_addrlen) < 0 || listen(fd, 1) < 0) {
-            err = errno;
-            close(fd);
-            fd = -1;
-        }
-    }
-    freeaddrinfo(res);
-    if (fd < 0) {
-        fprintf(stderr, "popek: --gdb tcp:%s: %s\n", hostport, strerror(err));
-        return -1;
-    }
-    snprintf(g->where, sizeof(g->where), "tcp:%s:%s", host, colon + 1);
-    return fd;
-}
-
-static int listen_unix(struct gdb_server *g, const char *path)
-{
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    if (!*path || strlen(path) >= sizeof(sa.sun_path)) {
-        fprintf(stderr, "popek: --gdb unix:PATH: the path must be 1 to %zu bytes\n", sizeof(sa.sun_path) - 1);
-        return -1;
-    }
-    memcpy(sa.sun_path, path, strlen(path) + 1);
-    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0) {
-        fprintf(stderr, "popek: --gdb unix:%s: %s\n", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    snprintf(g->unix_path, sizeof(g->unix_path), "%s", path);
-    snprintf(g->where, sizeof(g->where), "unix:%s", path);
-    return fd;
-}
-
 int gdb_server_open(struct gdb_server *g, const char *spec, struct machine *m)
 {
     memset(g, 0, sizeof(*g));
     g->m = m;
     g->client_fd = -1;
-    if (!strncmp(spec, "tcp:", 4))
-        g->listen_fd = listen_tcp(g, spec + 4);
-    else if (!strncmp(spec, "unix:", 5))
-        g->listen_fd = listen_unix(g, spec + 5);
-    else {
-        fprintf(stderr, "popek: --gdb wants tcp:[HOST]:PORT or unix:PATH, not '%s'\n", spec);
-        g->listen_fd = -1;
-    }
-    if (g->listen_fd < 0)
+    if (sock_listen_open(&g->sock, spec, "--gdb") < 0)
         return -1;
-    fcntl(g->listen_fd, F_SETFL, fcntl(g->listen_fd, F_GETFL) | O_NONBLOCK);
     gdbstub_init(&g->stub, m, client_write, g);
     return 0;
 }
@@ -140,12 +58,7 @@ static void drop_client(struct gdb_server *g)
 void gdb_server_close(struct gdb_server *g)
 {
     drop_client(g);
-    if (g->listen_fd >= 0)
-        close(g->listen_fd);
-    g->listen_fd = -1;
-    if (g->unix_path[0])
-        unlink(g->unix_path);
-    g->unix_path[0] = 0;
+    sock_listen_close(&g->sock);
     gdbstub_free(&g->stub);
 }
 
@@ -153,7 +66,7 @@ void gdb_server_close(struct gdb_server *g)
  * while a client is attached is turned away.  True for a new client. */
 static bool accept_client(struct gdb_server *g)
 {
-    int fd = accept(g->listen_fd, NULL, NULL);
+    int fd = sock_listen_accept(&g->sock);
     if (fd < 0)
         return false;
     if (g->client_fd >= 0) {
@@ -163,16 +76,13 @@ static bool accept_client(struct gdb_server *g)
         close(fd);
         return false;
     }
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* fails harmlessly on Unix sockets */
     g->client_fd = fd;
     struct gdbstub *s = &g->stub;
     gdbstub_free(s);
     gdbstub_init(s, g->m, client_write, g);
     s->rcmd = g->rcmd;
     s->rcmd_opaque = g->rcmd_opaque;
-    fprintf(stderr, "popek: gdb connected on %s\n", g->where);
+    fprintf(stderr, "popek: gdb connected on %s\n", g->sock.where);
     return true;
 }
 
@@ -215,7 +125,7 @@ static enum gdb_action serve(struct gdb_server *g)
     g->serving = true;
     enum gdb_action a = GDB_ACT_NONE;
     while (a == GDB_ACT_NONE && !g->m->stop) {
-        struct pollfd p[2] = { { g->client_fd, POLLIN, 0 }, { g->listen_fd, POLLIN, 0 } };
+        struct pollfd p[2] = { { g->client_fd, POLLIN, 0 }, { g->sock.fd, POLLIN, 0 } };
         bool waiting = g->client_fd < 0;
         int r = poll(waiting ? p + 1 : p, waiting ? 1 : 2, 1000);
         if (r < 0 && errno != EINTR)
@@ -264,7 +174,7 @@ enum cpu_exit gdb_server_run(struct gdb_server *g, bool paused, uint64_t *execut
     enum cpu_exit why = CPU_EXIT_STOP;
     bool stopped = paused;
     if (paused)
-        fprintf(stderr, "popek: waiting for gdb on %s (the guest starts at its 'continue')\n", g->where);
+        fprintf(stderr, "popek: waiting for gdb on %s (the guest starts at its 'continue')\n", g->sock.where);
     for (;;) {
         if (stopped) {
             enum gdb_action a = serve(g);

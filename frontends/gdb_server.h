@@ -6,14 +6,13 @@
 #include <stdint.h>
 
 #include "frontends/gdbstub.h"
+#include "frontends/sock_listen.h"
 #include "machine/machine.h"
 
 struct gdb_server {
     struct machine *m;
-    int listen_fd;
+    struct sock_listen sock;
     int client_fd;          /* -1: no client */
-    char where[128];        /* what we listen on, for messages */
-    char unix_path[108];    /* a socket file to remove at the end, or "" */
     bool fresh;             /* the client connected while the guest ran: no stop reply is due */
     bool serving;           /* inside the stopped loop: the poll hook keeps off the socket */
     struct gdbstub stub;

@@ -130,6 +130,16 @@ static void pty_poll(void *opaque)
     chardev_poll(&fe->machine.pc.serial_cd[0]);
 }
 
+/* The window's Ctrl-Alt-2 (QEMU's monitor console): see debugger_monitor_key. */
+static void monitor_key(struct frontend *fe)
+{
+    if (!fe->display.monitor_key)
+        return;
+    fe->display.monitor_key = false;
+    if (fe->dbg_open)
+        debugger_monitor_key(&fe->dbg, &fe->term, fe->input_poll == terminal_poll);
+}
+
 /* Between CPU slices: a terminating signal ends the run; then the serial
  * backend reads its input. */
 static void frontend_poll(void *opaque)
@@ -148,18 +158,23 @@ static void frontend_poll(void *opaque)
         debugger_poll(&fe->dbg);
     if (fe->display.kind != DISPLAY_NONE)
         display_poll(&fe->display);
+    monitor_key(fe);
     /* Paused from the monitor: guest time stands still while the host
-     * keeps serving the terminal and the window. */
+     * keeps serving the terminal, the monitor's channel and the window. */
     while (fe->term.paused && !fe->machine.stop && !caught_signal) {
         fe->display.paused = true;
         if (fe->display.kind == DISPLAY_SDL || fe->display.kind == DISPLAY_CURSES)
             display_idle(&fe->display, 1000000000ull / DISPLAY_HZ);
+        else if (fe->dbg_open)
+            debugger_wait(&fe->dbg, fe->input_poll == terminal_poll ? fe->term.in_fd : fe->serial_pty,
+                          1000 / DISPLAY_HZ);
         else
             usleep(1000000 / DISPLAY_HZ);
         if (fe->input_poll)
             fe->input_poll(fe->input_opaque);
         if (fe->dbg_open)
             debugger_poll(&fe->dbg);
+        monitor_key(fe);
     }
     fe->display.paused = false;
 }
@@ -496,8 +511,6 @@ static int setup_gdb(struct frontend *fe)
     return 0;
 }
 
-/* The monitor on the terminal's Ctrl-A c, on --monitor stdio and behind
- * gdb's `monitor` command. */
 /* --replay, --record and reverse execution's checkpoints (on by default
  * in a debugging session).  After the serial ports are connected: their
  * input is tapped. */
@@ -513,7 +526,7 @@ static int setup_replay(struct frontend *fe)
     }
     if (fe->opt.record && machine_record_open(m, fe->opt.record) < 0)
         return -1;
-    bool debugging = fe->opt.gdb || fe->opt.monitor_stdio;
+    bool debugging = fe->opt.gdb || fe->opt.monitor;
     if (fe->opt.rewind > 0 || (fe->opt.rewind == 0 && debugging)) {
         int rc = machine_rewind_enable(m, fe->opt.rewind_limit, fe->opt.rewind_gap);
         if (rc < 0) {
@@ -524,9 +537,12 @@ static int setup_replay(struct frontend *fe)
     return 0;
 }
 
+/* The monitor on the terminal's Ctrl-A c, on the --monitor channel and
+ * behind gdb's `monitor` command. */
 static int setup_debugger(struct frontend *fe)
 {
-    if (fe->opt.monitor_stdio && fe->term.in_fd == STDIN_FILENO && fe->input_poll == terminal_poll) {
+    if (fe->opt.monitor && !strcmp(fe->opt.monitor, "stdio") && fe->term.in_fd == STDIN_FILENO &&
+        fe->input_poll == terminal_poll) {
         fprintf(stderr, "popek: --monitor stdio needs COM1 elsewhere (--serial null, file:PATH or pty)\n");
         return -1;
     }

@@ -378,6 +378,15 @@ static void info_pic(struct monitor *mon)
     say(mon, "INTR %s\n", p->intr ? "high" : "low");
 }
 
+/* As QEMU's: the interrupts raised on each ISA IRQ line, those with any. */
+static void info_irq(struct monitor *mon)
+{
+    say(mon, "IRQ statistics:\n");
+    for (int i = 0; i < 16; i++)
+        if (mon->m->pc.irq_count[i])
+            say(mon, "%2d: %llu\n", i, (unsigned long long)mon->m->pc.irq_count[i]);
+}
+
 static void info_pit(struct monitor *mon)
 {
     const struct pit *p = &mon->m->pc.pit;
@@ -472,7 +481,7 @@ static void info_rewind(struct monitor *mon)
 static bool cmd_info(struct monitor *mon, const char *what)
 {
     if (!what || !*what) {
-        say(mon, "info registers|mem|tlb|pic|pit|pci|lapic|block|breakpoints|rewind\n");
+        say(mon, "info registers|mem|tlb|pic|irq|pit|pci|lapic|block|breakpoints|rewind\n");
         return false;
     }
     if (!strcmp(what, "registers"))
@@ -483,6 +492,8 @@ static bool cmd_info(struct monitor *mon, const char *what)
         info_mappings(mon, true);
     else if (!strcmp(what, "pic"))
         info_pic(mon);
+    else if (!strcmp(what, "irq"))
+        info_irq(mon);
     else if (!strcmp(what, "pit"))
         info_pit(mon);
     else if (!strcmp(what, "pci"))
@@ -656,7 +667,7 @@ static bool cmd_savevm(struct monitor *mon, bool load, const char *path, bool pa
 
 static void help(struct monitor *mon)
 {
-    say(mon, "info registers|mem|tlb|pic|pit|pci|lapic|block|breakpoints|rewind\n"
+    say(mon, "info registers|mem|tlb|pic|irq|pit|pci|lapic|block|breakpoints|rewind\n"
              "x/FMT ADDR, xp/FMT ADDR   memory at a linear / physical address; FMT is [count][xduoci][bhwg]\n"
              "break ADDR, watch|rwatch|awatch ADDR [LEN], delete N\n"
              "stepi [N] (si), stop, cont (c), rstepi [N] (rsi), rcont (rc)   forwards and backwards\n"

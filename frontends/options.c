@@ -1,5 +1,6 @@
 /* Command-line parsing for the popek frontend (see options.h). */
 #include "frontends/options.h"
+#include "frontends/monitor_chan.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -733,11 +734,9 @@ enum opt_result options_parse(struct options *o, int argc, char **qargv, FILE *o
                 goto done;
             break;
         case OPT_MONITOR:
-            if (strcmp(optarg, "stdio")) {
-                fprintf(err, "popek: --monitor wants stdio, not '%s'\n", optarg);
+            if (monitor_chan_check(optarg, err) < 0)
                 goto done;
-            }
-            o->monitor_stdio = true;
+            o->monitor = strcmp(optarg, "none") ? optarg : NULL;
             break;
         case 's': o->gdb = "tcp::1234"; break;
         case 'S': o->gdb_wait = true; break;
@@ -792,8 +791,8 @@ enum opt_result options_parse(struct options *o, int argc, char **qargv, FILE *o
         }
         o->display = DISPLAY_NONE;
     }
-    if (o->gdb_wait && !o->gdb && !o->monitor_stdio) {
-        fprintf(err, "popek: -S waits for gdb's or the monitor's continue: give --gdb, -s or --monitor stdio too\n");
+    if (o->gdb_wait && !o->gdb && !o->monitor) {
+        fprintf(err, "popek: -S waits for gdb's or the monitor's continue: give --gdb, -s or --monitor too\n");
         goto done;
     }
     if (o->log_file && !o->log_mask) {

@@ -78,7 +78,7 @@ struct options {
     int32_t reboot_timeout_ms; /* --boot reboot-timeout=MS (-1: never) */
     const char *gdb;       /* --gdb tcp:[HOST]:PORT|unix:PATH (-s: tcp::1234); NULL: no stub */
     bool gdb_wait;         /* -S: start paused until gdb continues */
-    bool monitor_stdio;    /* --monitor stdio */
+    const char *monitor;   /* --monitor stdio|pty|tcp:[HOST]:PORT|unix:PATH (monitor_chan.h); NULL: none */
     const char *symbols;   /* --symbols FILE */
     const char *loadvm;    /* --loadvm FILE: start from a savestate */
     const char *record;    /* --record FILE: log the run's input */

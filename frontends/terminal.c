@@ -105,6 +105,13 @@ static void monitor_key(struct terminal *t, uint8_t b)
     }
 }
 
+void terminal_monitor_open(struct terminal *t)
+{
+    t->line_len = 0; /* a fresh prompt: what was typed before is not shown on it */
+    t->monitor = true;
+    say(t, "\r\n(popek) ");
+}
+
 static void key(struct terminal *t, uint8_t b)
 {
     if (t->escape) {

@@ -28,6 +28,9 @@ struct terminal {
  * terminal it is put in raw mode until terminal_close(). */
 void terminal_open(struct terminal *t, int in_fd, int out_fd, struct chardev *cd, struct machine *m);
 void terminal_close(struct terminal *t);
+/* The monitor takes the keyboard, as with Ctrl-A c (the SDL window's
+ * Ctrl-Alt-2 comes here); a prompt either way. */
+void terminal_monitor_open(struct terminal *t);
 /* Machine hooks: read what was typed; wait for input while the guest idles. */
 void terminal_poll(void *opaque);
 void terminal_idle(void *opaque, uint64_t ns);

@@ -45,6 +45,22 @@ static void isa_fanout(void *opaque, int irq, bool level)
         ioapic_set_irq(&pc->ioapic, irq == 0 ? 2 : irq, level);
 }
 
+/* Every ISA IRQ passes here on its way to the interrupt controllers, so
+ * that the board, not each device, counts the interrupts raised (rising
+ * edges) for the monitor's info irq.  A statistic: savestates leave it. */
+static void isa_irq_set(void *opaque, int irq, bool level)
+{
+    struct pc *pc = opaque;
+    uint16_t bit = (uint16_t)(1u << irq);
+    if (level && !(pc->irq_levels & bit))
+        pc->irq_count[irq]++;
+    pc->irq_levels = level ? pc->irq_levels | bit : pc->irq_levels & (uint16_t)~bit;
+    if (pc->has_apic)
+        isa_fanout(pc, irq, level);
+    else
+        pic_set_irq(&pc->pic, irq, level);
+}
+
 static void lapic_intr(void *opaque, bool level)
 {
     struct machine *m = opaque;
@@ -154,14 +170,12 @@ int pc_init(struct machine *m, int64_t rtc_epoch)
         pic_set_output(&pc->pic, lapic_pic_intr, &pc->lapic);
         cpu_set_intr_ack(m->cpu, lapic_ack, &pc->lapic);
         cpu_set_apic_base_hook(m->cpu, apic_base_changed, m);
-        for (int i = 0; i < 16; i++)
-            pc->isa_irq[i] = (struct irq_line){ isa_fanout, pc, i };
     } else {
         pic_set_output(&pc->pic, pic_intr, m);
         cpu_set_intr_ack(m->cpu, pic_ack, &pc->pic);
-        for (int i = 0; i < 16; i++)
-            pc->isa_irq[i] = (struct irq_line){ pic_set_irq, &pc->pic, i };
     }
+    for (int i = 0; i < 16; i++)
+        pc->isa_irq[i] = (struct irq_line){ isa_irq_set, pc, i };
     cpu_set_ferr(m->cpu, fpu_ferr, pc);
 
     if ((rc = pit_init(&pc->pit, bus, &m->clock, &pc->isa_irq[0])) < 0)
@@ -227,6 +241,9 @@ int pc_init(struct machine *m, int64_t rtc_epoch)
             return rc;
         pc->has_vga = true;
     }
+    /* The levels the devices came up with (the PIT's OUT is high) are no
+     * interrupts: info irq counts from here. */
+    memset(pc->irq_count, 0, sizeof(pc->irq_count));
     return 0;
 }
 

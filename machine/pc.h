@@ -71,6 +71,8 @@ struct pc {
     struct lapic lapic;
     struct ioapic ioapic;
     struct irq_line isa_irq[16]; /* what ISA devices drive: PIC (and I/O APIC) inputs */
+    uint16_t irq_levels;         /* each ISA IRQ's level, as last driven */
+    uint64_t irq_count[16];      /* interrupts raised on each (rising edges), since power-on */
     bool reset_pending;
     /* BIOS shadowing (PAM) is live once firmware is mapped; isa_view is
      * what C0000-FFFFF holds when a PAM region routes to ROM/PCI. */

@@ -14,6 +14,7 @@ PACKAGES="
 build-essential
 pkg-config
 libsdl2-dev
+libedit-dev
 libelf-dev
 libcapstone-dev
 zlib1g-dev

@@ -6,7 +6,9 @@ SDL, under Xvfb: the graphics test guest (gfx.asm) in mode 13h, 12h and VBE
 ImageMagick's `import` (a separate X client) must equal, pixel for pixel,
 Popek's own screendump of the frame.  Keys sent by xdotool to the window
 reach the guest: ESC opens SeaBIOS's boot menu (seen in its log and on the
-screen).  The window's title says the machine is running.
+screen).  The window's title says the machine is running.  Ctrl-Alt-2 opens
+the monitor on the terminal (the serial console's, or an unused one) or
+says where the monitor is.
 
 curses, in tmux: SeaBIOS's banner and "No bootable device." appear in the
 pane (tmux capture-pane), and ESC typed into the pane opens the boot menu.
@@ -15,11 +17,15 @@ Each part prints "skipped: <reason>" when the host lacks what it needs
 (Xvfb, xdotool, ImageMagick, tmux, SeaBIOS).  Exits 1 if a check failed.
 """
 import argparse
+import fcntl
 import os
+import select
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 
 failures = 0
@@ -81,6 +87,86 @@ def window_of(env, pid, timeout=20):
         if not wid:
             time.sleep(0.2)
     return wid
+
+
+def read_until(fd, text, timeout):
+    """What fd gives until text appears in it (or the time is up)."""
+    got = b""
+    end = time.time() + timeout
+    while text.encode() not in got and time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            got += chunk
+    return got.decode("latin-1")
+
+
+def ctty():
+    """In the child: its new session's controlling terminal is its standard input."""
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+def monitor_key_checks(a, env):
+    """Ctrl-Alt-2, QEMU's monitor key: the monitor on the terminal popek
+    runs in (the serial console's, as Ctrl-A c; or, with that terminal
+    unused, a stdio monitor opened there and then), else a line saying
+    where it is.  Each time the monitor's stop must then pause the guest
+    (the title), so the key did open a working monitor."""
+    for serial in ("stdio", "null"):
+        master, slave = os.openpty()
+        p = subprocess.Popen([a.popek, "--display", "sdl", "--serial", serial, "--at", "60s:quit"], env=env,
+                             stdin=slave, stdout=slave, stderr=slave, start_new_session=True, preexec_fn=ctty)
+        wid = window_of(env, p.pid)
+        name = lambda: subprocess.run(["xdotool", "getwindowname", wid], env=env,
+                                      stdout=subprocess.PIPE).stdout.decode().strip()
+        said = ""
+        paused = False
+        if wid and wait_for(lambda: name() == "Popek - running", 10):
+            # Focusing a window that is not mapped yet fails (no window
+            # manager here): press again until the monitor answers.
+            for _ in range(5):
+                subprocess.run(["xdotool", "windowfocus", "--sync", wid, "key", "ctrl+alt+2"], env=env,
+                               stderr=subprocess.DEVNULL)
+                said += read_until(master, "(popek) ", 2)
+                if "(popek) " in said:
+                    break
+            os.write(master, b"stop\r")
+            paused = wait_for(lambda: name() == "Popek - paused", 5)
+        p.terminate()
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+        os.close(master)
+        os.close(slave)
+        how = "the serial console's monitor" if serial == "stdio" else "a monitor opened on the unused terminal"
+        check("(popek) " in said and (serial == "stdio" or "Popek monitor" in said) and paused,
+              "sdl: Ctrl-Alt-2 gives %s; its stop pauses the guest" % how,
+              "said %r, paused %s" % (said[-200:], paused))
+    with socket.socket() as sk:
+        sk.bind(("127.0.0.1", 0))
+        port = sk.getsockname()[1]
+    errf = tempfile.TemporaryFile()
+    p = subprocess.Popen([a.popek, "--display", "sdl", "--monitor", "tcp::%d" % port, "--at", "60s:quit"], env=env,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errf)
+    want = "popek: the monitor is on tcp:127.0.0.1:%d" % port
+    err = lambda: (errf.seek(0), errf.read().decode(errors="replace"))[1]
+    wid = window_of(env, p.pid)
+    for _ in range(5 if wid else 0):
+        subprocess.run(["xdotool", "windowfocus", "--sync", wid, "key", "ctrl+alt+2"], env=env,
+                       stderr=subprocess.DEVNULL)
+        if wait_for(lambda: want in err(), 2):
+            break
+    p.terminate()
+    p.wait(timeout=30)
+    check(want in err(),
+          "sdl: Ctrl-Alt-2 with no terminal says where the monitor is", err()[-300:])
+    errf.close()
 
 
 def sdl_checks(a, tmp):
@@ -224,6 +310,7 @@ def sdl_checks(a, tmp):
         os.close(slave)
         check(ok_pause and ok_cont, "sdl: the monitor's stop shows 'paused' in the title, cont 'running'",
               "pause %s cont %s" % (ok_pause, ok_cont))
+        monitor_key_checks(a, env)
 
         # Closing the window (WM_DELETE_WINDOW, what a window manager sends)
         # ends the run with status 0, as QEMU quits.

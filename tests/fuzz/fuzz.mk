@@ -8,7 +8,7 @@ FUZZ_RUNS  ?= 24
 FRONT_OBJ_SAN := $(FRONT_SRC:%.c=$(BUILD)/san/%.o)
 
 $(BUILD)/popek-san: $(FRONT_OBJ_SAN) $(LIBPOPEK_SAN)
-	$(CC) -g $(SAN) -o $@ $^ $(LDLIBS) $(SDL_LIBS)
+	$(CC) -g $(SAN) -o $@ $^ $(LDLIBS) $(SDL_LIBS) $(EDIT_LIBS)
 
 $(FUZZ_DIR)/prologue.bin: tests/fuzz/prologue.asm
 	@mkdir -p $(@D)
