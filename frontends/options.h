@@ -111,4 +111,11 @@ void options_usage(FILE *f, const char *prog);
  * *bytes, or -1 for malformed or overflowing text. */
 int options_parse_size(const char *s, uint64_t *bytes);
 
+/* options_debug.c: --log's items into a CPU_LOG_* mask (out gets the
+ * list for 'help'), --rewind and --trace-filter into o.  0, or -1 after a
+ * message to err. */
+int options_parse_log(const char *arg, unsigned *mask, FILE *out, FILE *err);
+int options_parse_rewind(struct options *o, const char *arg, FILE *err);
+int options_parse_trace_filter(struct options *o, const char *arg, FILE *err);
+
 #endif
