@@ -149,6 +149,12 @@ static bool run_until(struct machine *m, uint64_t target, uint64_t limit, uint64
                       struct cpu_debug_hit *found)
 {
     m->run_until = target;
+    /* Re-executing history is no time for the host: no input to poll
+     * (it would be dropped), no idle waits in real time, and a frontend
+     * that is paused must not block in its poll hook. */
+    struct machine_host_hooks host = m->host;
+    m->host.poll = NULL;
+    m->host.idle = NULL;
     bool ok = true;
     while (cpu_instructions(m->cpu) < target) {
         m->break_req = false;
@@ -172,6 +178,7 @@ static bool run_until(struct machine *m, uint64_t target, uint64_t limit, uint64
         }
     }
     m->run_until = UINT64_MAX;
+    m->host = host;
     return ok;
 }
 

@@ -186,6 +186,23 @@ def main():
           "the watchpoint stops just after the writing instruction", out)
     out = m.ask("x/1xw counter")
     check("0x00000041" in out, "x/xw reads the value written (65)", out)
+    # Backwards (the monitor keeps a history with --monitor): one
+    # instruction back is the store itself, with counter as it was.
+    out = m.ask("rstepi")
+    check("stopped at 0x%08x <store_insn>" % syms["store_insn"] in out, "rstepi goes back to the storing instruction",
+          out)
+    out = m.ask("x/1xw counter")
+    check("0x00000000" in out, "and counter is 0 again there", out)
+    out = m.ask("rcont")
+    check("beginning of the history" in out and "instruction 0" in out,
+          "rcont: no earlier access, so back to the history's beginning", out)
+    out = m.ask("info rewind")
+    check(re.search(r"\d+ checkpoints, [0-9.]+ MiB of 1024 MiB, instructions 0 to \d+", out) is not None,
+          "info rewind lists the checkpoints", out)
+    out = m.ask("cont")
+    out = m.read_prompt()
+    check("watchpoint 1 hit" in out and "stopped at 0x%08x <store_end>" % syms["store_end"] in out,
+          "cont runs forwards through the history to the same watchpoint hit", out)
     out = m.ask("info mem")
     check("paging is off" in out, "info mem without paging", out)
     out = m.ask("info pic")
