@@ -58,7 +58,7 @@ def main():
             for name, addr in sorted(syms.items(), key=lambda kv: kv[1]):
                 f.write("%08x T %s\n" % (addr, name))
         sock = os.path.join(tmp, "gdb.sock")
-        p = subprocess.Popen(base + ["--serial", "null", "-S", "--gdb", "unix:" + sock, "--symbols", smap],
+        p = subprocess.Popen(base + ["--serial", "null", "-S", "--gdb", "unix:" + sock, "--rewind", "off", "--symbols", smap],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         end = time.time() + 10
         while not os.path.exists(sock) and time.time() < end:
