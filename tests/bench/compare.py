@@ -112,18 +112,17 @@ class Emulator:
 
 
 def image_cmds(args, bench, g):
-    """The command of each emulator for each variant of a boot image or ELF."""
+    """The command of each emulator for each variant: the ELF as a multiboot
+    kernel, the real-mode images as the firmware; 32 MiB on both."""
+    if bench == "c":
+        popek_opt, qemu_opt = ["--kernel"], ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-kernel"]
+    else:
+        popek_opt, qemu_opt = ["--bios"], ["-bios"]
+    qemu = [args.qemu] + QEMU_BASE + ["-cpu", QEMU_CPU, "-m", "32M", "-serial", "none", "-debugcon", "stdio"]
     cmds = {}
     for variant, image in g["image"].items():
-        if bench == "c":
-            cmds[("popek", variant)] = [args.popek, "--kernel", image, "--stats"]
-            cmds[("qemu", variant)] = [args.qemu] + QEMU_BASE + [
-                "-cpu", QEMU_CPU, "-m", "32M", "-serial", "none", "-debugcon", "stdio",
-                "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-kernel", image]
-        else:
-            cmds[("popek", variant)] = [args.popek, "--bios", image, "--stats"]
-            cmds[("qemu", variant)] = [args.qemu] + QEMU_BASE + [
-                "-cpu", QEMU_CPU, "-m", "32M", "-serial", "none", "-debugcon", "stdio", "-bios", image]
+        cmds[("popek", variant)] = [args.popek, "-m", "32M"] + popek_opt + [image, "--stats"]
+        cmds[("qemu", variant)] = qemu + qemu_opt + [image]
     return cmds
 
 
