@@ -2,8 +2,15 @@
 #
 #   make bench       bench-cpu-loop: times build/bench/bench.bin BENCH_RUNS
 #                    times, checking its checksum every run, and prints the
-#                    median guest MIPS
-#   make check       check-hello, check-bench-quick: exact-output runs
+#                    median guest MIPS; then bench-compare's table
+#   make bench-compare   the side-by-side table alone: the real-mode loop,
+#                    the DOS-style loop, the compiled-C benchmark and a Linux
+#                    boot on Popek and QEMU TCG, interleaved, and callgrind's
+#                    host instructions per guest instruction
+#                    (tests/bench/compare.py, docs/benchmarks.md)
+#   make bench-callgrind  only that last figure (about a minute)
+#   make check       check-hello, check-bench-quick, check-bench-guests:
+#                    exact-output runs
 #   make bench-demo  runs the benchmark once with --stats
 #
 # bench.asm's work is BENCH_ITER iterations of about 143 instructions each
@@ -39,7 +46,7 @@ $(BENCH_DIR)/hello.bin: tests/bench/hello.asm
 	@mkdir -p $(@D)
 	$(NASM) -f bin -o $@ $<
 
-$(BENCH_DIR)/bench_ref: tests/bench/bench_ref.c
+$(BENCH_DIR)/bench_ref: tests/bench/bench_ref.c tests/bench/ref_args.h
 	@mkdir -p $(@D)
 	$(CC) $(CSTD) $(WARN) -O2 -o $@ $<
 
@@ -96,6 +103,26 @@ check-bench-quick: popek $(BENCH_DIR)/bench-quick.bin $(BENCH_DIR)/bench-quick.e
 	@EXPECT_INSNS=$$(cat $(BENCH_DIR)/bench-quick.insns) \
 		sh tests/bench/check.sh "bench quick, slices of 997" \
 		$(BENCH_DIR)/bench-quick.expected ./popek --slice 997 --bios $(BENCH_DIR)/bench-quick.bin
+
+# The side-by-side table (docs/benchmarks.md).  Not in BENCHES: the top
+# Makefile runs it after them, so that the table ends the output.  The
+# Linux files are made first when they can be; without them (no network)
+# that row says skipped, as do QEMU's cells without qemu-system-i386.
+COMPARE := python3 tests/bench/compare.py --popek ./popek --build $(BENCH_DIR)/compare
+.PHONY: bench-compare bench-callgrind check-bench-guests
+bench-compare: popek
+	@$(MAKE) --no-print-directory $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/initrd-check.gz || \
+		echo "bench: the Linux files could not be made: the Linux row will say skipped"
+	@$(COMPARE) --linux $(LINUX_DIR) --runs $(BENCH_RUNS)
+
+bench-callgrind: popek
+	@$(COMPARE) --only callgrind
+
+# The three benchmark guests once each on Popek, a few iterations: their
+# checksums and instruction counts (make bench relies on them).
+CHECKS += check-bench-guests
+check-bench-guests: popek
+	@$(COMPARE) --check
 
 # The benchmark guest once, with --stats (make bench-demo).
 bench-demo: popek $(BENCH_DIR)/bench.bin $(BENCH_DIR)/bench.expected

@@ -8,8 +8,9 @@
  * Keep both in step with bench.asm: the counts below follow its code. */
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
+
+#include "ref_args.h"
 
 static uint32_t rotl(uint32_t v, unsigned n)
 {
@@ -24,15 +25,10 @@ static uint32_t mix(uint32_t h, uint32_t w)
 
 int main(int argc, char **argv)
 {
-    char *end = NULL;
-    int want_count = argc == 3 && strcmp(argv[1], "--count") == 0;
-    const char *arg = argc == 2 ? argv[1] : want_count ? argv[2] : "";
-    unsigned long long iter = strtoull(arg, &end, 0);
-    if ((argc != 2 && !want_count) || *arg == '\0' || *end != '\0' || iter < 1 ||
-        iter > 0xFFFFFFFFull) {
-        fprintf(stderr, "usage: bench_ref [--count] ITER (1 to 2^32-1)\n");
+    uint32_t iter;
+    int want_count;
+    if (ref_args(argc, argv, "bench_ref", &iter, &want_count) < 0)
         return 1;
-    }
 
     /* Instructions outside the main loop: the reset vector's far jump (1);
      * set-up to the S-box copy (12) and its REP MOVSD (64); the routine copy
