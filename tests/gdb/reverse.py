@@ -5,7 +5,7 @@ The gdb tests' kernel with "spin" on its command line: five calls of
 add_numbers, a store to `counter`, then a loop for ever.  gdb
 (tests/gdb/reverse_session.py) records the state at each call and at the
 store going forwards, lets the kernel spin for 3 Mi instructions (with a
-checkpoint every 100 Ki), then goes backwards: reverse-continue to the
+checkpoint every 100 Ki, thinned to a 1 MiB limit), then goes backwards: reverse-continue to the
 fifth and the fourth call (across the whole spin: many checkpoints back),
 reverse-stepi three times, forwards through the history to the store,
 reverse-continue with a watchpoint to just before the storing instruction,
@@ -77,7 +77,7 @@ def main():
     lines = open(trace).read().splitlines() if os.path.exists(trace) else []
     sock = os.path.join(tmp, "gdb.sock")
     p = subprocess.Popen([a.popek, "--kernel", kernel, "--serial", "null", "--append", "spin", "-S", "--gdb",
-                          "unix:" + sock, "--slice", "65536", "--rewind", "gap=100000", "--at", "30ms:break"],
+                          "unix:" + sock, "--slice", "65536", "--rewind", "gap=100000,limit=1", "--at", "30ms:break"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     end = time.time() + 20
     while not os.path.exists(sock) and time.time() < end:
@@ -98,8 +98,9 @@ def main():
     fwd_spin = parse_state(got.get("FWD spinning", ""))
     check(int(fwd_spin.get("icount", "0")) > 3000000 - 70000, "the kernel spun for 3 Mi instructions first",
           str(fwd_spin.get("icount")))
-    hist = re.search(r"^HISTORY (\d+) checkpoints, ([0-9.]+) MiB", out, re.M)
-    check(hist and int(hist.group(1)) >= 20, "checkpoints kept along the way (%s)" % (hist.group(0) if hist else ""),
+    hist = re.search(r"^HISTORY (\d+) checkpoints, ([0-9.]+) MiB of 1 MiB.*; (\d+) taken, (\d+) dropped", out, re.M)
+    check(hist and int(hist.group(1)) >= 10 and float(hist.group(2)) <= 1.0 and int(hist.group(4)) > 0,
+          "checkpoints kept along the way, thinned to the 1 MiB limit (%s)" % (hist.group(0) if hist else ""),
           out[-500:])
     for n in (4, 3):
         a_, b_ = got.get("FWD call%d" % n), got.get("REV call%d" % n)
