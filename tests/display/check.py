@@ -253,13 +253,17 @@ def sdl_checks(a, tmp):
                 print("display-check: sdl: xdotool found no window for the mouse run; starting it again")
         enabled = wid is not None and wait_for(lambda: file_has(out, "gfx: mouse enabled"), 30)
         packets = []
-        if enabled:
+        grab_title = None
+        title = lambda: subprocess.run(["xdotool", "getwindowname", wid], env=env, stdout=subprocess.PIPE,
+                                       stderr=subprocess.DEVNULL).stdout.decode(errors="replace")
+        # Moves count only once a click has grabbed the mouse.  Under load
+        # X now and then delivers nothing of a first attempt (CI saw no
+        # packets at all, and the same run passed alone), so the gesture is
+        # made up to three times; what is checked is that Popek passes on
+        # what reaches its window.
+        for attempt in range(3 if enabled else 0):
             subprocess.run(["xdotool", "mousemove", "--window", wid, "100", "100", "click", "1"], env=env)
-            # Moves count only once the click has grabbed the mouse: under
-            # load that takes longer than a fixed pause (CI saw no packets).
-            title = lambda: subprocess.run(["xdotool", "getwindowname", wid], env=env, stdout=subprocess.PIPE,
-                                           stderr=subprocess.DEVNULL).stdout.decode(errors="replace")
-            wait_for(lambda: "mouse grabbed" in title(), 10)
+            grab_title = title() if wait_for(lambda: "mouse grabbed" in title(), 10) else "not grabbed: " + title()
             time.sleep(0.2)
             for _ in range(5):
                 subprocess.run(["xdotool", "mousemove_relative", "--", "7", "-5"], env=env)
@@ -268,10 +272,15 @@ def sdl_checks(a, tmp):
             time.sleep(0.3)
             subprocess.run(["xdotool", "mouseup", "1"], env=env)
             wait_for(lambda: file_has(out, "mouse: 09"), 10)
+            packets = []
             with open(out, "rb") as f:
                 for line in f.read().decode("latin-1").splitlines():
                     if line.startswith("mouse: "):
                         packets.append([int(x, 16) for x in line[7:].split()])
+            if any(pk[0] & 0x01 for pk in packets) and any(pk[1] > 0 for pk in packets):
+                break
+            print("display-check: sdl: no mouse packets came of attempt %d (%s); again" % (attempt + 1, grab_title))
+            subprocess.run(["xdotool", "key", "--window", wid, "ctrl+alt+g"], env=env)
         p.terminate()
         err = p.communicate(timeout=30)[1]
         with open(out, "rb") as f:
@@ -282,7 +291,8 @@ def sdl_checks(a, tmp):
         moved = [pk for pk in packets if pk[0] & 0x08 and not pk[0] & 0x10 and pk[1] > 0 and
                  not pk[0] & 0x20 and pk[2] > 0]
         check(bool(moved), "sdl: moving right and up reaches the guest as PS/2 packets (dx > 0, dy > 0)",
-              repr(packets[:8]))
+              "%r; title %r; the guest said %r; stderr %r" % (packets[:8], grab_title if enabled else None, said[-300:],
+                                                             err.decode("latin-1")[-300:]))
         check(any(pk[0] & 0x01 for pk in packets), "sdl: the left button reaches the guest", repr(packets[:8]))
 
         # Paused from the monitor (on the serial console beside the window):
