@@ -35,7 +35,8 @@ def check(ok, what, detail=""):
 
 class Monitor:
     def __init__(self, popek, kernel, extra=("-S",)):
-        self.p = subprocess.Popen([popek, "--kernel", kernel, "--serial", "null", "--display", "none",
+        boot = ["--kernel", kernel] if kernel else []  # None: the default firmware
+        self.p = subprocess.Popen([popek] + boot + ["--serial", "null", "--display", "none",
                                    "--monitor", "stdio"] + list(extra), stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.buf = b""
@@ -85,6 +86,52 @@ def objdump_bytes(elf, start, n):
         if m:
             data += bytes.fromhex(m.group(1).replace(" ", ""))
     return data[:n]
+
+
+def firmware_commands(popek, build):
+    """sendkey, screendump, stop, system_reset, xp, info tlb and info lapic
+    on SeaBIOS: ESC sent from the monitor opens the boot menu on the
+    screen the monitor dumps; a reset starts the firmware again (its
+    banner twice on the debug console); xp at the reset vector reads the
+    firmware file's last 16 bytes."""
+    bios = "/usr/share/seabios/bios-256k.bin"
+    if not os.path.exists(bios):
+        print("monitor-check: firmware commands: skipped: %s is missing" % bios)
+        return
+    os.makedirs(build, exist_ok=True)
+    log, scr = os.path.join(build, "fw-debugcon.txt"), os.path.join(build, "fw-screen.txt")
+    for f in (log, scr):
+        if os.path.exists(f):
+            os.remove(f)
+    m = Monitor(popek, None, ["--debugcon", log, "--at", "1s:break", "--boot", "menu=on,splash-time=20000"])
+    m.read_prompt()
+    out = m.ask("sendkey esc")
+    m.ask("cont")
+    time.sleep(2)
+    m.ask("stop")
+    out = m.ask("screendump " + scr)
+    text = open(scr, errors="replace").read() if os.path.exists(scr) else ""
+    check("Select boot device" in text, "sendkey esc opens the boot menu; screendump FILE.txt shows it", text[-300:])
+    out = m.ask("xp/16xb 0xffff0")
+    got = bytes(int(x, 16) for x in re.findall(r"0x([0-9a-f]{2})\b", out.split(":", 1)[-1]))
+    want = open(bios, "rb").read()[-16:]
+    check(got == want, "xp/16xb at the reset vector: the firmware file's last 16 bytes", "%s vs %s" % (got.hex(),
+                                                                                                     want.hex()))
+    out = m.ask("info tlb")
+    check("paging is off" in out, "info tlb in real mode", out)
+    out = m.ask("info lapic")
+    check("ID" in out or "id" in out, "info lapic answers", out[:200])
+    banners = lambda: open(log, errors="replace").read().count("SeaBIOS (version") if os.path.exists(log) else 0
+    before = banners()
+    m.ask("system_reset")
+    m.ask("cont")
+    time.sleep(2)
+    m.ask("stop")
+    check(before > 0 and banners() == 2 * before, "system_reset starts the firmware again (its banners once more)",
+          "%d banners before, %d after" % (before, banners()))
+    m.p.stdin.write(b"quit\n")
+    m.p.stdin.flush()
+    check(m.p.wait(timeout=20) == 0, "quit after them")
 
 
 def log_int(popek):
@@ -240,6 +287,7 @@ def main():
     m.p.stdin.write(b"quit\n")
     m.p.stdin.flush()
     check(m.p.wait(timeout=20) == 0, "quit while paused")
+    firmware_commands(a.popek, a.build)
     log_int(a.popek)
     trace(a.popek, kernel, syms, a.build)
     print("monitor-check: %s" % ("all passed" if not failures else "%d FAILED" % failures))
