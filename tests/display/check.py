@@ -111,6 +111,38 @@ def ctty():
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
+def monitor_key_run(a, env, serial):
+    """One run for monitor_key_checks: what the terminal said, and whether
+    the monitor's stop paused the guest."""
+    master, slave = os.openpty()
+    p = subprocess.Popen([a.popek, "--display", "sdl", "--serial", serial, "--at", "60s:quit"], env=env,
+                         stdin=slave, stdout=slave, stderr=slave, start_new_session=True, preexec_fn=ctty)
+    wid = window_of(env, p.pid)
+    name = lambda: subprocess.run(["xdotool", "getwindowname", wid], env=env,
+                                  stdout=subprocess.PIPE).stdout.decode().strip()
+    said = ""
+    paused = False
+    if wid and wait_for(lambda: name() == "Popek - running", 10):
+        # Focusing a window that is not mapped yet fails (no window
+        # manager here): press again until the monitor answers.
+        for _ in range(5):
+            subprocess.run(["xdotool", "windowfocus", "--sync", wid, "key", "ctrl+alt+2"], env=env,
+                           stderr=subprocess.DEVNULL)
+            said += read_until(master, "(popek) ", 2)
+            if "(popek) " in said:
+                break
+        os.write(master, b"stop\r")
+        paused = wait_for(lambda: name() == "Popek - paused", 5)
+    p.terminate()
+    try:
+        p.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+    os.close(master)
+    os.close(slave)
+    return said, paused
+
+
 def monitor_key_checks(a, env):
     """Ctrl-Alt-2, QEMU's monitor key: the monitor on the terminal popek
     runs in (the serial console's, as Ctrl-A c; or, with that terminal
@@ -118,35 +150,17 @@ def monitor_key_checks(a, env):
     where it is.  Each time the monitor's stop must then pause the guest
     (the title), so the key did open a working monitor."""
     for serial in ("stdio", "null"):
-        master, slave = os.openpty()
-        p = subprocess.Popen([a.popek, "--display", "sdl", "--serial", serial, "--at", "60s:quit"], env=env,
-                             stdin=slave, stdout=slave, stderr=slave, start_new_session=True, preexec_fn=ctty)
-        wid = window_of(env, p.pid)
-        name = lambda: subprocess.run(["xdotool", "getwindowname", wid], env=env,
-                                      stdout=subprocess.PIPE).stdout.decode().strip()
-        said = ""
-        paused = False
-        if wid and wait_for(lambda: name() == "Popek - running", 10):
-            # Focusing a window that is not mapped yet fails (no window
-            # manager here): press again until the monitor answers.
-            for _ in range(5):
-                subprocess.run(["xdotool", "windowfocus", "--sync", wid, "key", "ctrl+alt+2"], env=env,
-                               stderr=subprocess.DEVNULL)
-                said += read_until(master, "(popek) ", 2)
-                if "(popek) " in said:
-                    break
-            os.write(master, b"stop\r")
-            paused = wait_for(lambda: name() == "Popek - paused", 5)
-        p.terminate()
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-        os.close(master)
-        os.close(slave)
         how = "the serial console's monitor" if serial == "stdio" else "a monitor opened on the unused terminal"
-        check("(popek) " in said and (serial == "stdio" or "Popek monitor" in said) and paused,
-              "sdl: Ctrl-Alt-2 gives %s; its stop pauses the guest" % how,
+        # xdotool now and then finds no window, or focuses it too early,
+        # under load (CI): the harness failing, not Popek; so the run is
+        # made again, up to three times, saying so.
+        for attempt in range(3):
+            said, paused = monitor_key_run(a, env, serial)
+            ok = "(popek) " in said and (serial == "stdio" or "Popek monitor" in said) and paused
+            if ok:
+                break
+            print("display-check: sdl: Ctrl-Alt-2 (%s): nothing on attempt %d; again" % (serial, attempt + 1))
+        check(ok, "sdl: Ctrl-Alt-2 gives %s; its stop pauses the guest" % how,
               "said %r, paused %s" % (said[-200:], paused))
     with socket.socket() as sk:
         sk.bind(("127.0.0.1", 0))
