@@ -14,7 +14,9 @@ struct cpu *cpu_create(enum cpu_model model, struct bus *bus)
     if (!c)
         return NULL;
     c->tlb_wpages = calloc((bus->ram_size >> BUS_PAGE_SHIFT) / 8 + 1, 1);
-    if (!c->tlb_wpages) {
+    if (!c->tlb_wpages || !cpu_block_init(c)) {
+        cpu_block_free(c);
+        free(c->tlb_wpages);
         free(c);
         return NULL;
     }
@@ -37,6 +39,7 @@ void cpu_destroy(struct cpu *c)
         c->bus->code_write_opaque = NULL;
     }
     free(c->tlb_wpages);
+    cpu_block_free(c);
     free(c->brk);
     free(c->wp);
     free(c);
@@ -285,6 +288,9 @@ const char *cpu_error(const struct cpu *c)
 
 uint64_t cpu_instructions(const struct cpu *c)
 {
+    /* Devices ask (for the time) in the middle of a decoded run too. */
+    if (c->blk_cur)
+        return cpu_block_icount(c);
     return c->icount;
 }
 
@@ -345,6 +351,7 @@ void cpu_icache_flush(struct cpu *c)
 {
     for (unsigned i = 0; i < ICACHE_SIZE; i++)
         c->icache[i].tag = 0;
+    cpu_block_flush(c);
 }
 
 void cpu_code_write_hook(void *opaque, uint32_t page_base, uint64_t granules)
@@ -361,12 +368,13 @@ void cpu_code_write_hook(void *opaque, uint32_t page_base, uint64_t granules)
         for (uint32_t i = 0; i < (1u << BUS_CODE_GRANULE_SHIFT); i++)
             if ((uint32_t)e[i].tag == start + i)
                 e[i].tag = 0;
+        cpu_block_invalidate(c, start, 1u << BUS_CODE_GRANULE_SHIFT);
     }
 }
 
 /* The bytes of a newly cached instruction are code now: writes to them
  * must leave the fast path so that they reach the invalidation hook. */
-static void mark_code(struct cpu *c, uint32_t phys, unsigned len)
+void cpu_mark_code(struct cpu *c, uint32_t phys, unsigned len)
 {
     if (bus_mark_code(c->bus, phys, len)) {
         /* By host page, so that aliases of the RAM page lose it too. */
@@ -403,7 +411,8 @@ static void fetch_window(struct cpu *c, uint32_t lin)
     uint32_t limit = c->seg[S_CS].limit;
     if (lo > limit)
         return;
-    if (limit - lo < size - 1) {
+    bool cut = limit - lo < size - 1;
+    if (cut) {
         /* CS ends inside this page: leave its last 15 bytes to the slow
          * path, which checks that a whole instruction fits the limit, so
          * the fast path need not. */
@@ -412,7 +421,9 @@ static void fetch_window(struct cpu *c, uint32_t lin)
     }
     c->fp_lo = lo;
     c->fp_size = size;
+    c->fp_host = p->host + (lo - start);
     c->fp_tag = ICTAG((phys & ~0xFFFu) + (lo - start), c->icmode);
+    c->fp_btag = c->fp_tag | (cut ? BLK_NOTAG : 0);
 }
 
 void cpu_fetch_invalidate(struct cpu *c)
@@ -449,7 +460,7 @@ const struct insn *cpu_fetch_insn_slow(struct cpu *c, struct insn *scratch)
     const struct bus_page *p = bus_page(c->bus, phys);
     if (p->kind != BUS_RAM && p->kind != BUS_ROM)
         return scratch;
-    mark_code(c, phys, scratch->len);
+    cpu_mark_code(c, phys, scratch->len);
     struct icache_entry *e = &c->icache[phys & (ICACHE_SIZE - 1)];
     e->tag = ICTAG(phys, c->icmode);
     e->in = *scratch;
@@ -515,6 +526,10 @@ static enum cpu_exit run_loop(struct cpu *c)
     c->deliv_vec = -1;
     c->deliv_ext = 0;
     if (setjmp(c->env)) {
+        if (c->blk_cur) { /* unwound from inside a decoded run */
+            c->icount = cpu_block_icount(c);
+            c->blk_cur = NULL;
+        }
         if (c->exit_now)
             return c->exit_reason;
         /* An exception unwound the instruction: deliver it. */

@@ -194,6 +194,8 @@ struct fetcher {
     bool nocache;
     const uint8_t *host; /* the first byte in host memory, when on RAM/ROM */
     unsigned avail;      /* bytes readable through host without any check */
+    bool probe;          /* cpu_decode_probe: never fault, report instead */
+    bool failed;         /* a probe needed bytes beyond avail */
 };
 
 static uint8_t fetch_slow(struct fetcher *f);
@@ -233,6 +235,12 @@ static void fetch_begin(struct fetcher *f)
 static uint8_t fetch_slow(struct fetcher *f)
 {
     struct cpu *c = f->c;
+    if (f->probe) {
+        /* A NOP byte ends any prefix run, so the decode finishes. */
+        f->failed = true;
+        f->pos++;
+        return 0x90;
+    }
     if (f->limit && f->pos >= f->limit)
         cpu_fault(c, EXC_GP, 0);
     uint32_t off = f->start + f->pos;
@@ -334,11 +342,29 @@ static void decode_modrm(struct fetcher *f, struct insn *in, uint8_t modrm, int 
     in->seg = (uint8_t)(seg_override >= 0 ? seg_override : seg);
 }
 
+static void decode(struct cpu *c, struct fetcher *fp, struct insn *in);
+
 void cpu_decode(struct cpu *c, struct insn *in)
 {
     struct fetcher f = { .c = c, .start = c->eip, .limit = c->mi->max_insn_len };
-    enum cpu_model model = c->mi->model;
     fetch_begin(&f);
+    decode(c, &f, in);
+}
+
+bool cpu_decode_probe(struct cpu *c, uint32_t eip, const uint8_t *host, uint32_t phys, unsigned avail,
+                      struct insn *in)
+{
+    struct fetcher f = { .c = c, .start = eip, .limit = 0, .phys0 = phys, .host = host, .avail = avail,
+                         .probe = true };
+    decode(c, &f, in);
+    return !f.failed && !(in->flags & I_NOCACHE);
+}
+
+/* The decoder proper, with the fetcher set up; its fetches fault, or, for
+ * a probe, fail. */
+static void decode(struct cpu *c, struct fetcher *fp, struct insn *in)
+{
+    enum cpu_model model = c->mi->model;
     bool d32 = (c->seg[S_CS].attr & 0x4000) != 0;
     int seg_override = -1;
     memset(in, 0, sizeof(*in));
@@ -350,9 +376,9 @@ void cpu_decode(struct cpu *c, struct insn *in)
     for (;;) {
         /* The 8086 has no length limit; stop collecting prefixes so that a
          * segment full of them cannot keep the decoder busy for ever. */
-        if (model == CPU_8086 && f.pos > 15)
+        if (model == CPU_8086 && fp->pos > 15)
             break;
-        b = fetch(&f);
+        b = fetch(fp);
         switch (b) {
         case 0x26: seg_override = S_ES; continue;
         case 0x2E: seg_override = S_CS; continue;
@@ -379,9 +405,9 @@ void cpu_decode(struct cpu *c, struct insn *in)
     /* The 8086 takes prefixes one at a time and never faults on length; a
      * run of more than 15 is treated as its own do-nothing instruction so a
      * guest full of prefixes cannot stall the decoder. */
-    if (model == CPU_8086 && f.pos > 15) {
+    if (model == CPU_8086 && fp->pos > 15) {
         in->op = OP_NOP;
-        in->len = (uint8_t)(f.pos - 1);
+        in->len = (uint8_t)(fp->pos - 1);
         goto done;
     }
     if (seg_override >= 0) {
@@ -393,7 +419,7 @@ void cpu_decode(struct cpu *c, struct insn *in)
     if (b == 0x0F && model == CPU_8086) {
         e = (struct opent){ OP_POP_seg_w, 0 }; /* POP CS */
     } else if (b == 0x0F) {
-        b = fetch(&f);
+        b = fetch(fp);
         in->map = 1;
         const struct opent0f *e2 = &map2[b];
         if (e2->op == OP_INVALID || model < e2->min_model) {
@@ -420,13 +446,13 @@ void cpu_decode(struct cpu *c, struct insn *in)
     if (in->map == 1 && b >= 0x20 && b <= 0x23) {
         /* MOV to/from control and debug registers: the operand is always a
          * register and the mod field is ignored (no displacement, no SIB). */
-        uint8_t modrm = fetch(&f);
+        uint8_t modrm = fetch(fp);
         in->reg = (modrm >> 3) & 7;
         in->rm = modrm & 7;
         in->base = in->index = NOREG;
     } else if (e.attr & A_M) {
-        uint8_t modrm = fetch(&f);
-        decode_modrm(&f, in, modrm, seg_override);
+        uint8_t modrm = fetch(fp);
+        decode_modrm(fp, in, modrm, seg_override);
         if (e.attr & A_G)
             op = groups[e.op][in->reg];
     } else {
@@ -477,40 +503,40 @@ void cpu_decode(struct cpu *c, struct insn *in)
         op++;
 
     switch (imm) {
-    case IM_B: in->imm = fetch(&f); break;
-    case IM_BS: in->imm = (uint32_t)(int32_t)(int8_t)fetch(&f); break;
-    case IM_W: in->imm = fetch_n(&f, 2); break;
-    case IM_Z: in->imm = fetch_n(&f, (in->flags & I_O32) ? 4 : 2); break;
+    case IM_B: in->imm = fetch(fp); break;
+    case IM_BS: in->imm = (uint32_t)(int32_t)(int8_t)fetch(fp); break;
+    case IM_W: in->imm = fetch_n(fp, 2); break;
+    case IM_Z: in->imm = fetch_n(fp, (in->flags & I_O32) ? 4 : 2); break;
     case IM_AP:
-        in->imm = fetch_n(&f, (in->flags & I_O32) ? 4 : 2);
-        in->imm2 = fetch_n(&f, 2);
+        in->imm = fetch_n(fp, (in->flags & I_O32) ? 4 : 2);
+        in->imm2 = fetch_n(fp, 2);
         break;
     case IM_O:
-        in->disp = fetch_n(&f, (in->flags & I_A32) ? 4 : 2);
+        in->disp = fetch_n(fp, (in->flags & I_A32) ? 4 : 2);
         in->base = NOREG;
         in->index = NOREG;
         in->flags |= I_MEM;
         break;
     case IM_WB:
-        in->imm = fetch_n(&f, 2);
-        in->imm2 = fetch(&f);
+        in->imm = fetch_n(fp, 2);
+        in->imm2 = fetch(fp);
         break;
-    case IM_JB: in->imm = (uint32_t)(int32_t)(int8_t)fetch(&f); break;
+    case IM_JB: in->imm = (uint32_t)(int32_t)(int8_t)fetch(fp); break;
     case IM_JZ:
         if (in->flags & I_O32)
-            in->imm = fetch_n(&f, 4);
+            in->imm = fetch_n(fp, 4);
         else
-            in->imm = (uint32_t)(int32_t)(int16_t)fetch_n(&f, 2);
+            in->imm = (uint32_t)(int32_t)(int16_t)fetch_n(fp, 2);
         break;
     default: break;
     }
     in->op = op;
-    in->len = (uint8_t)f.pos;
+    in->len = (uint8_t)fp->pos;
     if ((in->flags & I_LOCK) && model >= CPU_386 && !lock_ok(in))
         in->op = OP_INVALID;
 done:
-    if (f.nocache)
+    if (fp->nocache)
         in->flags |= I_NOCACHE;
     /* Where the bytes came from, so the cache entry can be tagged. */
-    c->decode_phys = f.phys0;
+    c->decode_phys = fp->phys0;
 }

@@ -3,6 +3,7 @@
 #ifndef POPEK_CPU_DECODE_H
 #define POPEK_CPU_DECODE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum op {
@@ -47,5 +48,10 @@ struct cpu;
 /* Decodes the instruction at CS:EIP into *in.  Faults (#GP for a too-long
  * instruction or a fetch beyond CS's limit, #PF later) unwind as usual. */
 void cpu_decode(struct cpu *c, struct insn *in);
+/* Decodes the instruction at eip from the avail bytes at host (physical
+ * phys) without faulting or touching the TLB: false when it needs more
+ * bytes than that, or would not be cacheable. */
+bool cpu_decode_probe(struct cpu *c, uint32_t eip, const uint8_t *host, uint32_t phys, unsigned avail,
+                      struct insn *in);
 
 #endif

@@ -375,6 +375,15 @@ static void bound(struct cpu *c, const struct insn *in, unsigned bits)
         cpu_fault(c, EXC_BR, 0);
 }
 
+/* A conditional branch that is taken: a decoded run goes on past its
+ * conditional branches, so one taken ends the run there. */
+static ALWAYS_INLINE uint32_t branch_taken(struct cpu *c, uint32_t target, bool o32)
+{
+    target = jump_near(c, target, o32);
+    c->blk_stop = NULL;
+    return target;
+}
+
 static ALWAYS_INLINE uint32_t loop_op(struct cpu *c, const struct insn *in, uint32_t nip, int kind)
 {
     bool a32 = in->flags & I_A32;
@@ -391,7 +400,7 @@ static ALWAYS_INLINE uint32_t loop_op(struct cpu *c, const struct insn *in, uint
             take = take && get_zf(c);
     }
     if (take)
-        nip = jump_near(c, nip + in->imm, in->flags & I_O32);
+        nip = branch_taken(c, nip + in->imm, in->flags & I_O32);
     if (kind != 3) {
         if (a32)
             c->gpr[R_ECX] = cnt;
@@ -623,11 +632,11 @@ static ALWAYS_INLINE uint32_t exec_insn(struct cpu *c, const struct insn *in, ui
     case OP_JO: case OP_JNO: case OP_JB: case OP_JAE: case OP_JE: case OP_JNE: case OP_JBE: case OP_JA:
     case OP_JS: case OP_JNS: case OP_JP: case OP_JNP: case OP_JL: case OP_JGE: case OP_JLE: case OP_JG:
         if (cond(c, in->op - OP_JO))
-            nip = jump_near(c, nip + in->imm, in->flags & I_O32);
+            nip = branch_taken(c, nip + in->imm, in->flags & I_O32);
         break;
     case OP_JCC_Jv_w: case OP_JCC_Jv_d:
         if (cond(c, in->opcode & 15))
-            nip = jump_near(c, nip + in->imm, in->flags & I_O32);
+            nip = branch_taken(c, nip + in->imm, in->flags & I_O32);
         break;
     case OP_JMP_J_w: case OP_JMP_J_d: nip = jump_near(c, nip + in->imm, in->flags & I_O32); break;
     case OP_CALL_J_w: {
@@ -807,11 +816,22 @@ static ALWAYS_INLINE uint32_t exec_insn(struct cpu *c, const struct insn *in, ui
     return nip;
 }
 
+/* One instruction with the exact instruction count: c->eip equals eip
+ * and c->icount is the count before it, and is after it (REP iterations
+ * included).  Out of line, so that the count's address does not escape
+ * from the fast loop. */
+static __attribute__((noinline)) uint32_t exec_exact(struct cpu *c, const struct insn *in, uint32_t eip)
+{
+    uint64_t n = c->icount;
+    eip = exec_insn(c, in, eip + in->len, &n);
+    c->icount = n + 1;
+    return eip;
+}
+
 /* One instruction in the careful lane: tracing, debug registers,
- * single-step and alignment checks around it.  A separate copy of the
- * switch, so that the fast loop below carries none of this. */
-static __attribute__((noinline)) uint32_t careful_step(struct cpu *c, uint32_t eip, uint64_t *n,
-                                                         struct insn *scratch)
+ * single-step and alignment checks around it.  The fast loop below
+ * carries none of this. */
+static __attribute__((noinline)) uint32_t careful_step(struct cpu *c, uint32_t eip, struct insn *scratch)
 {
     bool tf = c->eflags & F_TF, rf = c->eflags & F_RF;
     c->db_hits = 0;
@@ -829,23 +849,30 @@ static __attribute__((noinline)) uint32_t careful_step(struct cpu *c, uint32_t e
     c->resume_valid = false;
     if (c->trace)
         cpu_trace_insn(c, in);
-    eip = exec_insn(c, in, eip + in->len, n);
-    (*n)++;
-    c->eip = eip;
-    c->icount = *n;
+    c->eip = exec_exact(c, in, eip);
     cpu_debug_after(c, tf, rf);
     return c->eip;
+}
+
+/* One instruction outside any decoded run. */
+static __attribute__((noinline)) uint32_t single_step(struct cpu *c, uint32_t eip, struct insn *scratch)
+{
+    return exec_exact(c, cpu_fetch_insn(c, eip, scratch), eip);
 }
 
 enum cpu_exit cpu_run_inner(struct cpu *c)
 {
     struct insn scratch;
-    /* EIP and the instruction count live in registers; they are stored
-     * (never read back) before each instruction, so that a fault, which
-     * unwinds past this function, finds them. */
+    /* EIP and the instruction count live in registers.  Checks are paid
+     * per decoded run: pending events, the budget, the fetch window and
+     * the cache tag.  Inside a run only EIP is stored before each
+     * instruction; a fault, which unwinds past this function, rebuilds
+     * the count from the run's start (c->blk_n) and that EIP. */
     uint32_t eip = c->eip;
     uint64_t n = c->icount;
     const uint64_t limit = c->run_limit;
+    /* Below this count any run fits the budget. */
+    const uint64_t limit_run = limit > BLK_MAX ? limit - BLK_MAX : 0;
     for (;;) {
         if (unlikely(c->events)) {
             /* Interrupts, halts and stops; then, while anything that needs
@@ -855,20 +882,55 @@ enum cpu_exit cpu_run_inner(struct cpu *c)
             c->icount = n;
             if (cpu_check_events(c, &why))
                 return why;
-            eip = c->eip;
             if (unlikely(n >= limit))
                 return CPU_EXIT_BUDGET;
-            eip = careful_step(c, eip, &n, &scratch);
+            eip = careful_step(c, c->eip, &scratch);
+            n = c->icount;
             continue;
         }
-        c->icount = n;
+        uint32_t off = eip - c->fp_lo;
+        if (likely(off < c->fp_size)) {
+            uint64_t tag = c->fp_btag + off;
+            struct block *b = &c->blk[blk_hash((uint32_t)tag)];
+            if (likely(b->tag == tag) && likely(n <= limit_run || n + b->count <= limit)) {
+                const struct insn *in = b->ins;
+                c->blk_cur = b;
+                c->blk_eip = eip;
+                c->blk_n = n;
+                c->blk_stop = b->end;
+                while (in < c->blk_stop) {
+                    uint64_t unused;
+                    c->eip = eip;
+                    eip = exec_insn(c, in, eip + in->len, &unused);
+                    in++;
+                }
+                c->blk_cur = NULL;
+                if (likely(c->blk_stop)) {
+                    n += b->nfast;
+                    if (b->count != b->nfast) {
+                        /* The last instruction, with the exact count. */
+                        c->eip = eip;
+                        c->icount = n;
+                        eip = exec_exact(c, in, eip);
+                        n = c->icount;
+                    }
+                } else {
+                    /* A taken branch, or a write to the run's code. */
+                    n += (uint64_t)(in - b->ins);
+                }
+                continue;
+            }
+            if (b->tag != tag && n < limit && cpu_block_build(c, eip, off, tag, b))
+                continue;
+        }
         if (unlikely(n >= limit)) {
             c->eip = eip;
+            c->icount = n;
             return CPU_EXIT_BUDGET;
         }
         c->eip = eip;
-        const struct insn *in = cpu_fetch_insn(c, eip, &scratch);
-        eip = exec_insn(c, in, eip + in->len, &n);
-        n++;
+        c->icount = n;
+        eip = single_step(c, eip, &scratch);
+        n = c->icount;
     }
 }

@@ -106,6 +106,32 @@ struct icache_entry {
     uint64_t tag; /* physical address | mode << 32; 0 = invalid */
     struct insn in;
 };
+/* Decoded runs (block.c): straight-line instructions that start in one
+ * 64-byte code granule, decoded together so that the run loop pays its
+ * checks (events, budget, fetch window, cache tag) once per run.  All but
+ * the last are "fast" (insn_fast); the last may be any instruction, run
+ * with the exact instruction count.  Headers are found by hashing the
+ * run's physical address; the instructions sit in one arena, emptied with
+ * all headers when it fills. */
+#define BLK_BITS 14
+#define BLK_SIZE (1u << BLK_BITS)
+#define BLK_MAX 32                 /* instructions per run */
+#define BLK_ARENA (1u << 16)       /* instructions in the arena */
+struct block {
+    uint64_t tag;             /* like an icache tag; 0 = invalid */
+    const struct insn *ins;
+    const struct insn *end;   /* ins + nfast */
+    uint8_t nfast;            /* instructions run by the fast loop */
+    uint8_t count;            /* nfast, plus 1 if the last needs the exact count */
+};
+#define BLK_NOTAG (1ull << 40) /* in fp_btag: no run here */
+static inline uint32_t blk_hash(uint32_t phys)
+{
+    /* Distinct slots for the addresses of one KiB (and so of a granule,
+     * which the invalidation walks), spread across pages. */
+    return (phys ^ (phys >> 10)) & (BLK_SIZE - 1);
+}
+
 #define ICMODE_VALID 2u /* mode = ICMODE_VALID | CS default-size bit */
 #define ICTAG(phys, mode) ((uint64_t)(phys) | ((uint64_t)(mode) << 32))
 
@@ -185,6 +211,11 @@ struct cpu {
      * fetches skip the TLB.  fp_size 0 means "look it up". */
     uint32_t fp_lo, fp_size;
     uint64_t fp_tag; /* cache tag of the byte at fp_lo */
+    /* ...and for decoded runs, which are used only where the window reaches
+     * its page's end (else a run may extend past CS's limit): there this
+     * tag has a bit that no run's tag has. */
+    uint64_t fp_btag;
+    const uint8_t *fp_host; /* host address of the byte at fp_lo */
     uint32_t icmode; /* cache mode for the current CS */
 
     /* Interrupts. */
@@ -224,6 +255,17 @@ struct cpu {
     char errmsg[200];
 
     struct icache_entry icache[ICACHE_SIZE];
+
+    /* Decoded runs (block.c); while one runs, blk_cur is it, entered at
+     * EIP blk_eip with count blk_n, and the fast loop continues while its
+     * position is below blk_stop (which a write to its code clears). */
+    struct block *blk;
+    struct insn *blk_arena;
+    unsigned blk_used;
+    const struct block *blk_cur;
+    const struct insn *blk_stop;
+    uint32_t blk_eip;
+    uint64_t blk_n;
 
     /* A debugger's breakpoints (debugger.c), last so that the hot fields'
      * offsets stay where they were: linear addresses, sorted; watchpoints;
@@ -515,6 +557,9 @@ void cpu_icache_flush(struct cpu *c);
 /* Forgets the fetch window (CS, the memory map or the TLB changed). */
 void cpu_fetch_invalidate(struct cpu *c);
 void cpu_code_write_hook(void *opaque, uint32_t page_base, uint64_t granules);
+/* Marks [phys, phys + len) as decoded code, so that writes to it reach the
+ * hook (they leave the TLB's fast path). */
+void cpu_mark_code(struct cpu *c, uint32_t phys, unsigned len);
 /* Returns the decoded instruction at CS:EIP (decoding it if needed). */
 const struct insn *cpu_fetch_insn_slow(struct cpu *c, struct insn *scratch);
 /* c->eip must equal eip (the slow path reads it). */
@@ -529,6 +574,20 @@ static ALWAYS_INLINE const struct insn *cpu_fetch_insn(struct cpu *c, uint32_t e
     }
     return cpu_fetch_insn_slow(c, scratch);
 }
+
+/* ---- decoded runs (block.c) ----------------------------------------- */
+bool cpu_block_init(struct cpu *c);
+void cpu_block_free(struct cpu *c);
+void cpu_block_flush(struct cpu *c);
+/* Drops the runs that start in [start, start + len). */
+void cpu_block_invalidate(struct cpu *c, uint32_t start, uint32_t len);
+/* Decodes the run at eip (offset off into the fetch window, cache tag tag)
+ * into b; false if not even its first instruction can be (it then runs
+ * on its own, and faults, if it must, in the usual way). */
+bool cpu_block_build(struct cpu *c, uint32_t eip, uint32_t off, uint64_t tag, struct block *b);
+/* The instruction count while a run executes: from its start and how far
+ * into it c->eip is. */
+uint64_t cpu_block_icount(const struct cpu *c);
 
 /* ---- execution ------------------------------------------------------ */
 /* The interpreter loop with the execution switch (exec.c): runs until the
