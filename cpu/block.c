@@ -13,7 +13,14 @@ bool cpu_block_init(struct cpu *c)
     c->blk = calloc(BLK_SIZE, sizeof(*c->blk));
     c->blk_arena = malloc(BLK_ARENA * sizeof(*c->blk_arena));
     c->blk_used = 0;
+    c->blk_cap = BLK_MAX;
     return c->blk && c->blk_arena;
+}
+
+void cpu_set_run_cap(struct cpu *c, unsigned max)
+{
+    c->blk_cap = max < 1 ? 1 : max > BLK_MAX ? BLK_MAX : max;
+    cpu_block_flush(c);
 }
 
 void cpu_block_free(struct cpu *c)
@@ -98,6 +105,80 @@ static bool insn_ends_run(const struct insn *in)
     }
 }
 
+/* The ALU operation of an ALU_FORMS op (ops.def: nine forms each, in
+ * encoding order), or -1. */
+static int alu_of(unsigned op, unsigned form)
+{
+    static const unsigned first[8] = { OP_ADD_EbGb, OP_OR_EbGb, OP_ADC_EbGb, OP_SBB_EbGb,
+                                       OP_AND_EbGb, OP_SUB_EbGb, OP_XOR_EbGb, OP_CMP_EbGb };
+    for (int a = 0; a < 8; a++)
+        if (op == first[a] + form)
+            return a;
+    return -1;
+}
+
+/* The form offsets inside ALU_FORMS (ops.def). */
+enum { AF_EvGv_d = 2, AF_GvEv_d = 5, AF_eAXIv_d = 8, AF_EvIv_d = 11, AF_EvIb_d = 13 };
+
+/* Rewrites a copied instruction into a run-only operation where one fits
+ * (decode.h, enum run_op); the rest stay as decoded. */
+static void specialize(const struct cpu *c, struct insn *in)
+{
+    bool mem = in->flags & I_MEM;
+    bool bd = mem && (in->flags & I_A32) && in->index == NOREG;
+    int a;
+    if (in->op == OP_JCC_Jv_w || in->op == OP_JCC_Jv_d) {
+        /* The same as the short forms once the displacement is decoded. */
+        in->op = (uint16_t)(OP_JO + (in->opcode & 15));
+        return;
+    }
+    if (!mem) {
+        if ((a = alu_of(in->op, AF_EvGv_d)) >= 0) {
+            in->op = (uint16_t)(OPR_ALU_rr_d + a);
+        } else if ((a = alu_of(in->op, AF_GvEv_d)) >= 0) {
+            uint8_t t = in->reg;
+            in->reg = in->rm;
+            in->rm = t;
+            in->op = (uint16_t)(OPR_ALU_rr_d + a);
+        } else if ((a = alu_of(in->op, AF_EvIv_d)) >= 0 || (a = alu_of(in->op, AF_EvIb_d)) >= 0) {
+            in->op = (uint16_t)(OPR_ALU_ri_d + a);
+        } else if ((a = alu_of(in->op, AF_eAXIv_d)) >= 0) {
+            in->rm = R_EAX;
+            in->op = (uint16_t)(OPR_ALU_ri_d + a);
+        } else if (in->op == OP_MOV_EvGv_d) {
+            in->op = OPR_MOV_rr_d;
+        } else if (in->op == OP_MOV_GvEv_d) {
+            uint8_t t = in->reg;
+            in->reg = in->rm;
+            in->rm = t;
+            in->op = OPR_MOV_rr_d;
+        } else if (in->op == OP_TEST_EvGv_d) {
+            in->op = OPR_TEST_rr_d;
+        } else if ((in->op == OP_SHIFT_EvIb_d || in->op == OP_SHIFT_Ev1_d) && c->mi->shift_mask == 31) {
+            unsigned n = in->op == OP_SHIFT_Ev1_d ? 1 : in->imm & 31;
+            if (n && (in->reg == 4 || in->reg == 5 || in->reg == 7)) {
+                in->op = (uint16_t)(in->reg == 4 ? OPR_SHL_ri_d : in->reg == 5 ? OPR_SHR_ri_d : OPR_SAR_ri_d);
+                in->imm = n;
+            }
+        }
+        return;
+    }
+    if (!bd)
+        return;
+    if ((a = alu_of(in->op, AF_GvEv_d)) >= 0)
+        in->op = (uint16_t)(OPR_ALU_load_bd_d + a);
+    else if (in->op == OP_MOV_GvEv_d)
+        in->op = OPR_MOV_load_bd_d;
+    else if (in->op == OP_MOV_EvGv_d)
+        in->op = OPR_MOV_store_bd_d;
+    else if (in->op == OP_MOVZX_GvEb_d)
+        in->op = OPR_MOVZX_b_bd_d;
+    else if (in->op == OP_MOVZX_GvEw_d)
+        in->op = OPR_MOVZX_w_bd_d;
+    else if (in->op == OP_LEA_d)
+        in->op = OPR_LEA_bd_d;
+}
+
 bool cpu_block_build(struct cpu *c, uint32_t eip, uint32_t off, uint64_t tag, struct block *b)
 {
     if (tag & BLK_NOTAG)
@@ -108,15 +189,17 @@ bool cpu_block_build(struct cpu *c, uint32_t eip, uint32_t off, uint64_t tag, st
     struct insn *ins = &c->blk_arena[c->blk_used];
     unsigned k = 0, pos = 0;
     bool tail = false;
-    while (k < BLK_MAX) {
+    while (k < c->blk_cap) {
         /* Every instruction starts in the first one's granule, so that a
          * write there (or to the granule before, whose last instruction
          * may reach into this one: the bus reports both) finds the run. */
         if (k && ((phys + pos) >> BUS_CODE_GRANULE_SHIFT) != (phys >> BUS_CODE_GRANULE_SHIFT))
             break;
-        uint32_t avail = c->fp_size - (off + pos);
-        if (avail > 15)
-            avail = 15;
+        /* At most the model's instruction length (a longer one faults,
+         * so it is left to run on its own). */
+        uint32_t avail = c->fp_size - (off + pos), most = c->mi->max_insn_len ? c->mi->max_insn_len : 15;
+        if (avail > most)
+            avail = most;
         if (!avail || !cpu_decode_probe(c, eip + pos, c->fp_host + off + pos, phys + pos, avail, &ins[k]))
             break;
         struct insn *in = &ins[k++];
@@ -125,7 +208,9 @@ bool cpu_block_build(struct cpu *c, uint32_t eip, uint32_t off, uint64_t tag, st
             tail = true;
             break;
         }
-        if (insn_ends_run(in))
+        bool ends = insn_ends_run(in);
+        specialize(c, in);
+        if (ends)
             break;
     }
     if (!k)

@@ -432,11 +432,17 @@ void cpu_fetch_invalidate(struct cpu *c)
     c->icmode = ICMODE_VALID | ((c->seg[S_CS].attr >> 14) & 1);
 }
 
+void cpu_fetch_window(struct cpu *c)
+{
+    if (c->mi->model != CPU_8086 || c->eip <= 0xFFFF)
+        fetch_window(c, c->seg[S_CS].base + c->eip);
+    else
+        c->fp_size = 0;
+}
+
 const struct insn *cpu_fetch_insn_slow(struct cpu *c, struct insn *scratch)
 {
-    uint32_t lin = c->seg[S_CS].base + c->eip;
-    if (c->mi->model != CPU_8086 || c->eip <= 0xFFFF)
-        fetch_window(c, lin);
+    cpu_fetch_window(c);
     if (c->fp_size && c->eip - c->fp_lo < c->fp_size) {
         uint64_t tag = c->fp_tag + (c->eip - c->fp_lo);
         struct icache_entry *e = &c->icache[tag & (ICACHE_SIZE - 1)];

@@ -91,6 +91,11 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget, uint64_t *executed);
 /* Executes exactly one whole instruction (a REP string to its end),
  * including delivery of any exception or software interrupt it raises. */
 enum cpu_exit cpu_step(struct cpu *cpu);
+/* Caps how many instructions the interpreter decodes into one run (1 to
+ * 32, the default).  With 1, cpu_step() executes through the same run
+ * code as cpu_run(), operand-form specializations included, which lets
+ * the single-instruction test harnesses check that code too. */
+void cpu_set_run_cap(struct cpu *cpu, unsigned max);
 /* Makes a running cpu_run() return CPU_EXIT_STOP at the next instruction boundary. */
 void cpu_request_stop(struct cpu *cpu);
 

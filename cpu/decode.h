@@ -15,6 +15,23 @@ enum op {
     OP_COUNT
 };
 
+/* Operations that only decoded runs hold (block.c makes them from the
+ * general ones when it copies an instruction into a run): operand forms
+ * resolved once, so that the hot cases test nothing at run time.  "rr":
+ * 32-bit register to register, destination rm, source reg; "ri": 32-bit
+ * register and immediate; "bd": a memory operand at base + disp with
+ * 32-bit addressing. */
+enum run_op {
+    OPR_ALU_rr_d = OP_COUNT,             /* + ALU operation 0-7 */
+    OPR_ALU_ri_d = OPR_ALU_rr_d + 8,     /* + ALU operation 0-7 */
+    OPR_MOV_rr_d = OPR_ALU_ri_d + 8,
+    OPR_TEST_rr_d,
+    OPR_SHL_ri_d, OPR_SHR_ri_d, OPR_SAR_ri_d, /* imm: a count 1-31 */
+    OPR_MOV_load_bd_d, OPR_MOV_store_bd_d, OPR_MOVZX_b_bd_d, OPR_MOVZX_w_bd_d, OPR_LEA_bd_d,
+    OPR_ALU_load_bd_d = OPR_LEA_bd_d + 1, /* reg op= [base + disp], + ALU operation 0-7 */
+    OPR_COUNT = OPR_ALU_load_bd_d + 8
+};
+
 /* insn.flags */
 #define I_O32 0x01    /* 32-bit operand size */
 #define I_A32 0x02    /* 32-bit address size */

@@ -629,11 +629,15 @@ static ALWAYS_INLINE uint32_t exec_insn(struct cpu *c, const struct insn *in, ui
     case OP_CWD_w: set_r16(c, R_EDX, (get_r16(c, R_EAX) & 0x8000) ? 0xFFFF : 0); break;
     case OP_CWD_d: c->gpr[R_EDX] = (c->gpr[R_EAX] & 0x80000000u) ? 0xFFFFFFFFu : 0; break;
 
-    case OP_JO: case OP_JNO: case OP_JB: case OP_JAE: case OP_JE: case OP_JNE: case OP_JBE: case OP_JA:
-    case OP_JS: case OP_JNS: case OP_JP: case OP_JNP: case OP_JL: case OP_JGE: case OP_JLE: case OP_JG:
-        if (cond(c, in->op - OP_JO))
-            nip = branch_taken(c, nip + in->imm, in->flags & I_O32);
+    /* One case per condition, so that each tests its flags directly. */
+#define JCC_CASE(cc)                                                   \
+    case OP_JO + cc:                                                   \
+        if (cond(c, cc))                                               \
+            nip = branch_taken(c, nip + in->imm, in->flags & I_O32);   \
         break;
+    JCC_CASE(0) JCC_CASE(1) JCC_CASE(2) JCC_CASE(3) JCC_CASE(4) JCC_CASE(5) JCC_CASE(6) JCC_CASE(7)
+    JCC_CASE(8) JCC_CASE(9) JCC_CASE(10) JCC_CASE(11) JCC_CASE(12) JCC_CASE(13) JCC_CASE(14) JCC_CASE(15)
+#undef JCC_CASE
     case OP_JCC_Jv_w: case OP_JCC_Jv_d:
         if (cond(c, in->opcode & 15))
             nip = branch_taken(c, nip + in->imm, in->flags & I_O32);
@@ -800,6 +804,57 @@ static ALWAYS_INLINE uint32_t exec_insn(struct cpu *c, const struct insn *in, ui
         cpu_exec_system(c, in);
         break;
 
+    /* Run-only operations (decode.h, enum run_op). */
+#define RUN_ALU_CASES(aop)                                                                   \
+    case OPR_ALU_rr_d + aop: {                                                               \
+        uint32_t r = alu(c, aop, c->gpr[in->rm], c->gpr[in->reg], 32);                       \
+        if (aop != 7)                                                                        \
+            c->gpr[in->rm] = r;                                                              \
+        break;                                                                               \
+    }                                                                                        \
+    case OPR_ALU_ri_d + aop: {                                                               \
+        uint32_t r = alu(c, aop, c->gpr[in->rm], in->imm, 32);                               \
+        if (aop != 7)                                                                        \
+            c->gpr[in->rm] = r;                                                              \
+        break;                                                                               \
+    }                                                                                        \
+    case OPR_ALU_load_bd_d + aop: {                                                          \
+        uint32_t v = mem_read(c, in->seg, c->gpr[in->base] + in->disp, 4);                   \
+        uint32_t r = alu(c, aop, c->gpr[in->reg], v, 32);                                    \
+        if (aop != 7)                                                                        \
+            c->gpr[in->reg] = r;                                                             \
+        break;                                                                               \
+    }
+    RUN_ALU_CASES(0) RUN_ALU_CASES(1) RUN_ALU_CASES(2) RUN_ALU_CASES(3)
+    RUN_ALU_CASES(4) RUN_ALU_CASES(5) RUN_ALU_CASES(6) RUN_ALU_CASES(7)
+#undef RUN_ALU_CASES
+    case OPR_MOV_rr_d: c->gpr[in->rm] = c->gpr[in->reg]; break;
+    case OPR_TEST_rr_d: lf_logic(c, c->gpr[in->rm] & c->gpr[in->reg], 32); break;
+    case OPR_SHL_ri_d: {
+        uint32_t d = c->gpr[in->rm], r = d << in->imm, cf = (d >> (32 - in->imm)) & 1;
+        lf_set(c, r, 32, cf, (r >> 31) ^ cf, 0);
+        c->gpr[in->rm] = r;
+        break;
+    }
+    case OPR_SHR_ri_d: {
+        uint32_t d = c->gpr[in->rm], r = d >> in->imm;
+        lf_set(c, r, 32, (d >> (in->imm - 1)) & 1, in->imm == 1 ? d >> 31 : 0, 0);
+        c->gpr[in->rm] = r;
+        break;
+    }
+    case OPR_SAR_ri_d: {
+        int32_t d = (int32_t)c->gpr[in->rm];
+        uint32_t r = (uint32_t)(d >> in->imm);
+        lf_set(c, r, 32, (uint32_t)(d >> (in->imm - 1)) & 1, 0, 0);
+        c->gpr[in->rm] = r;
+        break;
+    }
+    case OPR_MOV_load_bd_d: c->gpr[in->reg] = mem_read(c, in->seg, c->gpr[in->base] + in->disp, 4); break;
+    case OPR_MOV_store_bd_d: mem_write(c, in->seg, c->gpr[in->base] + in->disp, c->gpr[in->reg], 4); break;
+    case OPR_MOVZX_b_bd_d: c->gpr[in->reg] = mem_read(c, in->seg, c->gpr[in->base] + in->disp, 1); break;
+    case OPR_MOVZX_w_bd_d: c->gpr[in->reg] = mem_read(c, in->seg, c->gpr[in->base] + in->disp, 2); break;
+    case OPR_LEA_bd_d: c->gpr[in->reg] = c->gpr[in->base] + in->disp; break;
+
     case OP_UD2:
     case OP_INVALID:
         if (c->mi->model == CPU_8086)
@@ -872,7 +927,7 @@ enum cpu_exit cpu_run_inner(struct cpu *c)
     uint64_t n = c->icount;
     const uint64_t limit = c->run_limit;
     /* Below this count any run fits the budget. */
-    const uint64_t limit_run = limit > BLK_MAX ? limit - BLK_MAX : 0;
+    const uint64_t limit_run = limit >= BLK_MAX ? limit - BLK_MAX + 1 : 0;
     for (;;) {
         if (unlikely(c->events)) {
             /* Interrupts, halts and stops; then, while anything that needs
@@ -884,15 +939,24 @@ enum cpu_exit cpu_run_inner(struct cpu *c)
                 return why;
             if (unlikely(n >= limit))
                 return CPU_EXIT_BUDGET;
-            eip = careful_step(c, c->eip, &scratch);
+            eip = c->eip;
+            if (!c->events)
+                continue; /* nothing needs care: the fast path */
+            eip = careful_step(c, eip, &scratch);
             n = c->icount;
             continue;
         }
         uint32_t off = eip - c->fp_lo;
+        if (unlikely(off >= c->fp_size)) {
+            c->eip = eip;
+            c->icount = n;
+            cpu_fetch_window(c);
+            off = eip - c->fp_lo;
+        }
         if (likely(off < c->fp_size)) {
             uint64_t tag = c->fp_btag + off;
             struct block *b = &c->blk[blk_hash((uint32_t)tag)];
-            if (likely(b->tag == tag) && likely(n <= limit_run || n + b->count <= limit)) {
+            if (likely(b->tag == tag) && likely(n < limit_run || n + b->count <= limit)) {
                 const struct insn *in = b->ins;
                 c->blk_cur = b;
                 c->blk_eip = eip;

@@ -94,9 +94,10 @@ extern const struct cpu_model_info cpu_models[CPU_NMODELS];
 struct tlb_entry {
     uint32_t tag_r, tag_w;
     uint32_t phys_page; /* physical address of the page */
-    uint8_t *host;      /* host address of the page */
     bool global;        /* from a global page: survives CR3 writes */
     bool listed;        /* on its TLB's list of used entries */
+    uint8_t *host;      /* host address of the page */
+    uintptr_t addend;   /* host address of a byte = addend + its linear address */
 };
 
 /* Decoded-instruction cache, direct-mapped by physical address. */
@@ -260,6 +261,7 @@ struct cpu {
      * EIP blk_eip with count blk_n, and the fast loop continues while its
      * position is below blk_stop (which a write to its code clears). */
     struct block *blk;
+    unsigned blk_cap;          /* instructions per run, BLK_MAX unless capped */
     struct insn *blk_arena;
     unsigned blk_used;
     const struct block *blk_cur;
@@ -533,8 +535,10 @@ static ALWAYS_INLINE uint32_t mem_read(struct cpu *c, int seg, uint32_t off, uns
     if (likely((uint64_t)off + size <= c->fend_r[seg])) {
         uint32_t lin = c->seg[seg].base + off;
         const struct tlb_entry *e = &c->tlbp[(lin >> 12) & (TLB_SIZE - 1)];
-        if (likely(e->tag_r == (lin & ~0xFFFu) && (lin & 0xFFF) <= 0x1000u - size))
-            return ld_le(e->host + (lin & 0xFFF), size);
+        /* The tag of the page holding the access's last byte: an access
+         * that crosses a page (or wraps at 4 GiB) cannot match. */
+        if (likely(e->tag_r == ((lin + size - 1) & ~0xFFFu)))
+            return ld_le((const uint8_t *)(e->addend + lin), size);
     }
     return cpu_read_slow(c, seg, off, size);
 }
@@ -544,8 +548,8 @@ static ALWAYS_INLINE void mem_write(struct cpu *c, int seg, uint32_t off, uint32
     if (likely((uint64_t)off + size <= c->fend_w[seg])) {
         uint32_t lin = c->seg[seg].base + off;
         const struct tlb_entry *e = &c->tlbp[(lin >> 12) & (TLB_SIZE - 1)];
-        if (likely(e->tag_w == (lin & ~0xFFFu) && (lin & 0xFFF) <= 0x1000u - size)) {
-            st_le(e->host + (lin & 0xFFF), val, size);
+        if (likely(e->tag_w == ((lin + size - 1) & ~0xFFFu))) {
+            st_le((uint8_t *)(e->addend + lin), val, size);
             return;
         }
     }
@@ -556,6 +560,9 @@ static ALWAYS_INLINE void mem_write(struct cpu *c, int seg, uint32_t off, uint32
 void cpu_icache_flush(struct cpu *c);
 /* Forgets the fetch window (CS, the memory map or the TLB changed). */
 void cpu_fetch_invalidate(struct cpu *c);
+/* Sets the fetch window for CS:EIP (empty where there is none); a fault
+ * translating the page is the instruction fetch's. */
+void cpu_fetch_window(struct cpu *c);
 void cpu_code_write_hook(void *opaque, uint32_t page_base, uint64_t granules);
 /* Marks [phys, phys + len) as decoded code, so that writes to it reach the
  * hook (they leave the TLB's fast path). */

@@ -28,7 +28,7 @@
  * list then never holds an index twice). */
 static void tlb_clear(struct tlb_entry *e)
 {
-    *e = (struct tlb_entry){ TLB_INVALID, TLB_INVALID, 0xFFFFFFFFu, NULL, false, e->listed };
+    *e = (struct tlb_entry){ .tag_r = TLB_INVALID, .tag_w = TLB_INVALID, .phys_page = 0xFFFFFFFFu, .listed = e->listed };
 }
 
 void cpu_tlb_init(struct cpu *c)
@@ -293,6 +293,7 @@ static struct tlb_entry *tlb_fill(struct cpu *c, uint32_t lin, bool user, bool w
     const struct bus_page *p = bus_page(c->bus, ppage);
     e->phys_page = ppage;
     e->host = p->host;
+    e->addend = (uintptr_t)p->host - lpage;
     e->global = x.global;
     e->tag_r = e->tag_w = TLB_INVALID;
     /* While data breakpoints or alignment checks are armed, every access

@@ -41,6 +41,7 @@ int sst_machine_init(struct sst_machine *m, enum cpu_model model)
         bus_free(&m->bus);
         return -1;
     }
+    cpu_set_run_cap(m->cpu, 1); /* each step through the decoded-run code that guests run */
     cpu_get_state(m->cpu, &m->tmpl);
     m->tmpl.halted = false;
     return 0;

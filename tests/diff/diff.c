@@ -307,6 +307,8 @@ static int pk_init(struct pk *m)
         return -1;
     bus_set_a20(&m->bus, true);
     m->cpu = cpu_create(CPU_P6, &m->bus);
+    if (m->cpu)
+        cpu_set_run_cap(m->cpu, 1); /* each step through the decoded-run code */
     if (!m->cpu)
         return -1;
     /* GDT: null, flat 32-bit code (08h), flat 32-bit data (10h). */
