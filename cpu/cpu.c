@@ -145,6 +145,10 @@ void cpu_update_segr(struct cpu *c, int s)
     c->segr_w[s].hi = wr ? hi : 0;
     c->fend_r[s] = rd && lo == 0 ? (uint64_t)hi + 1 : 0;
     c->fend_w[s] = wr && lo == 0 ? (uint64_t)hi + 1 : 0;
+    uint32_t bit = 1u << s;
+    bool flat = sg->base == 0 && lo == 0 && hi == 0xFFFFFFFFu;
+    c->flat_r = (rd && flat) ? c->flat_r | bit : c->flat_r & ~bit;
+    c->flat_w = (wr && flat) ? c->flat_w | bit : c->flat_w & ~bit;
 }
 
 void cpu_mode_changed(struct cpu *c)

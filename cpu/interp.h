@@ -174,6 +174,11 @@ struct cpu {
      * need no other check; 0 sends everything to the slow path, as for
      * expand-down segments. */
     uint64_t fend_r[S_NSEG], fend_w[S_NSEG];
+    /* Bit s: segment s has base 0 and reaches 4 GiB (for reading, for
+     * writing), so an offset is its linear address and the TLB probe alone
+     * decides -- an access that would wrap at 4 GiB crosses a page, which
+     * the probe sends to the slow path. */
+    uint32_t flat_r, flat_w;
     struct cpu_seg ldtr, tr;
     uint8_t cpl;
     uint32_t cr0, cr2, cr3, cr4;
@@ -532,27 +537,36 @@ static ALWAYS_INLINE bool seg_ok_w(const struct cpu *c, int seg, uint32_t off, u
 
 static ALWAYS_INLINE uint32_t mem_read(struct cpu *c, int seg, uint32_t off, unsigned size)
 {
-    if (likely((uint64_t)off + size <= c->fend_r[seg])) {
-        uint32_t lin = c->seg[seg].base + off;
-        const struct tlb_entry *e = &c->tlbp[(lin >> 12) & (TLB_SIZE - 1)];
-        /* The tag of the page holding the access's last byte: an access
-         * that crosses a page (or wraps at 4 GiB) cannot match. */
-        if (likely(e->tag_r == ((lin + size - 1) & ~0xFFFu)))
-            return ld_le((const uint8_t *)(e->addend + lin), size);
-    }
+    uint32_t lin;
+    if (likely((c->flat_r >> seg) & 1))
+        lin = off;
+    else if (likely((uint64_t)off + size <= c->fend_r[seg]))
+        lin = c->seg[seg].base + off;
+    else
+        return cpu_read_slow(c, seg, off, size);
+    const struct tlb_entry *e = &c->tlbp[(lin >> 12) & (TLB_SIZE - 1)];
+    /* The tag of the page holding the access's last byte: an access that
+     * crosses a page (or wraps at 4 GiB) cannot match. */
+    if (likely(e->tag_r == ((lin + size - 1) & ~0xFFFu)))
+        return ld_le((const uint8_t *)(e->addend + lin), size);
     return cpu_read_slow(c, seg, off, size);
 }
 
 static ALWAYS_INLINE void mem_write(struct cpu *c, int seg, uint32_t off, uint32_t val, unsigned size)
 {
-    if (likely((uint64_t)off + size <= c->fend_w[seg])) {
-        uint32_t lin = c->seg[seg].base + off;
-        const struct tlb_entry *e = &c->tlbp[(lin >> 12) & (TLB_SIZE - 1)];
-        if (likely(e->tag_w == ((lin + size - 1) & ~0xFFFu))) {
-            st_le((uint8_t *)(e->addend + lin), val, size);
-            return;
-        }
+    uint32_t lin;
+    if (likely((c->flat_w >> seg) & 1))
+        lin = off;
+    else if (likely((uint64_t)off + size <= c->fend_w[seg]))
+        lin = c->seg[seg].base + off;
+    else
+        goto slow;
+    const struct tlb_entry *e = &c->tlbp[(lin >> 12) & (TLB_SIZE - 1)];
+    if (likely(e->tag_w == ((lin + size - 1) & ~0xFFFu))) {
+        st_le((uint8_t *)(e->addend + lin), val, size);
+        return;
     }
+slow:
     cpu_write_slow(c, seg, off, val, size);
 }
 
