@@ -40,16 +40,22 @@ void cpu_block_flush(struct cpu *c)
     c->blk_stop = NULL; /* a run executing now stops after this instruction */
 }
 
-void cpu_block_invalidate(struct cpu *c, uint32_t start, uint32_t len)
+bool cpu_block_invalidate(struct cpu *c, uint32_t start, uint32_t len, uint64_t w0, uint64_t w1)
 {
+    bool code = false;
     for (uint32_t a = start; a - start < len; a++) {
         struct block *b = &c->blk[blk_hash(a)];
-        if (b->tag && (uint32_t)b->tag == a) {
+        if (!b->tag || (uint32_t)b->tag != a)
+            continue;
+        if (a < w1 && w0 < (uint64_t)a + b->span) {
             b->tag = 0;
             if (b == c->blk_cur)
                 c->blk_stop = NULL;
+        } else {
+            code = true;
         }
     }
+    return code;
 }
 
 /* Instructions a run may hold before its last: they neither read nor set
@@ -156,8 +162,10 @@ static void specialize(const struct cpu *c, struct insn *in)
             in->op = OPR_TEST_rr_d;
         } else if ((in->op == OP_SHIFT_EvIb_d || in->op == OP_SHIFT_Ev1_d) && c->mi->shift_mask == 31) {
             unsigned n = in->op == OP_SHIFT_Ev1_d ? 1 : in->imm & 31;
-            if (n && (in->reg == 4 || in->reg == 5 || in->reg == 7)) {
-                in->op = (uint16_t)(in->reg == 4 ? OPR_SHL_ri_d : in->reg == 5 ? OPR_SHR_ri_d : OPR_SAR_ri_d);
+            static const uint16_t by_reg[8] = { OPR_ROL_ri_d, OPR_ROR_ri_d, 0, 0, OPR_SHL_ri_d, OPR_SHR_ri_d, 0,
+                                                OPR_SAR_ri_d };
+            if (n && by_reg[in->reg]) {
+                in->op = by_reg[in->reg];
                 in->imm = n;
             }
         }
@@ -200,8 +208,20 @@ bool cpu_block_build(struct cpu *c, uint32_t eip, uint32_t off, uint64_t tag, st
         uint32_t avail = c->fp_size - (off + pos), most = c->mi->max_insn_len ? c->mi->max_insn_len : 15;
         if (avail > most)
             avail = most;
-        if (!avail || !cpu_decode_probe(c, eip + pos, c->fp_host + off + pos, phys + pos, avail, &ins[k]))
+        if (!avail)
             break;
+        /* The single-instruction cache may hold it already (a write that
+         * dropped this run's neighbour, or the single path, decoded it);
+         * what is decoded here goes there too. */
+        struct icache_entry *e = &c->icache[(phys + pos) & (ICACHE_SIZE - 1)];
+        if (e->tag == tag + pos && e->in.len <= avail) {
+            ins[k] = e->in;
+        } else {
+            if (!cpu_decode_probe(c, eip + pos, c->fp_host + off + pos, phys + pos, avail, &ins[k]))
+                break;
+            e->tag = tag + pos;
+            e->in = ins[k];
+        }
         struct insn *in = &ins[k++];
         pos += in->len;
         if (!insn_fast(c, in)) {
@@ -220,6 +240,7 @@ bool cpu_block_build(struct cpu *c, uint32_t eip, uint32_t off, uint64_t tag, st
     b->tag = tag;
     b->ins = ins;
     b->end = ins + (k - tail);
+    b->span = (uint16_t)pos;
     b->count = (uint8_t)k;
     b->nfast = (uint8_t)(k - tail);
     return true;

@@ -358,22 +358,33 @@ void cpu_icache_flush(struct cpu *c)
     cpu_block_flush(c);
 }
 
-void cpu_code_write_hook(void *opaque, uint32_t page_base, uint64_t granules)
+uint64_t cpu_code_write_hook(void *opaque, uint32_t page_base, uint64_t granules, uint32_t off, uint32_t len)
 {
     struct cpu *c = opaque;
-    while (granules) {
-        unsigned g = 0;
-        while (!((granules >> g) & 1))
-            g++;
-        granules &= granules - 1;
+    /* Only what the write overlaps goes: a DOS program that patches one
+     * immediate keeps the rest of its loop decoded. */
+    uint64_t w0 = (uint64_t)page_base + off, w1 = w0 + len, keep = 0;
+    for (unsigned g = 0; g < 64; g++) {
+        if (!((granules >> g) & 1))
+            continue;
         uint32_t start = page_base + (g << BUS_CODE_GRANULE_SHIFT);
+        bool code = false;
         /* A granule never wraps the cache (its size divides ICACHE_SIZE). */
         struct icache_entry *e = &c->icache[start & (ICACHE_SIZE - 1)];
-        for (uint32_t i = 0; i < (1u << BUS_CODE_GRANULE_SHIFT); i++)
-            if ((uint32_t)e[i].tag == start + i)
+        for (uint32_t i = 0; i < (1u << BUS_CODE_GRANULE_SHIFT); i++) {
+            if (!e[i].tag || (uint32_t)e[i].tag != start + i)
+                continue;
+            if (start + i < w1 && w0 < (uint64_t)start + i + e[i].in.len)
                 e[i].tag = 0;
-        cpu_block_invalidate(c, start, 1u << BUS_CODE_GRANULE_SHIFT);
+            else
+                code = true;
+        }
+        if (cpu_block_invalidate(c, start, 1u << BUS_CODE_GRANULE_SHIFT, w0, w1))
+            code = true;
+        if (code)
+            keep |= 1ull << g;
     }
+    return keep;
 }
 
 /* The bytes of a newly cached instruction are code now: writes to them

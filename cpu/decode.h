@@ -26,7 +26,7 @@ enum run_op {
     OPR_ALU_ri_d = OPR_ALU_rr_d + 8,     /* + ALU operation 0-7 */
     OPR_MOV_rr_d = OPR_ALU_ri_d + 8,
     OPR_TEST_rr_d,
-    OPR_SHL_ri_d, OPR_SHR_ri_d, OPR_SAR_ri_d, /* imm: a count 1-31 */
+    OPR_SHL_ri_d, OPR_SHR_ri_d, OPR_SAR_ri_d, OPR_ROL_ri_d, OPR_ROR_ri_d, /* imm: a count 1-31 */
     OPR_MOV_load_bd_d, OPR_MOV_store_bd_d, OPR_MOVZX_b_bd_d, OPR_MOVZX_w_bd_d, OPR_LEA_bd_d,
     OPR_ALU_load_bd_d = OPR_LEA_bd_d + 1, /* reg op= [base + disp], + ALU operation 0-7 */
     OPR_COUNT = OPR_ALU_load_bd_d + 8

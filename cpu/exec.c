@@ -849,6 +849,18 @@ static ALWAYS_INLINE uint32_t exec_insn(struct cpu *c, const struct insn *in, ui
         c->gpr[in->rm] = r;
         break;
     }
+    case OPR_ROL_ri_d: {
+        uint32_t d = c->gpr[in->rm], r = (d << in->imm) | (d >> (32 - in->imm));
+        set_cf_of(c, r & 1, (r >> 31) ^ (r & 1));
+        c->gpr[in->rm] = r;
+        break;
+    }
+    case OPR_ROR_ri_d: {
+        uint32_t d = c->gpr[in->rm], r = (d >> in->imm) | (d << (32 - in->imm));
+        set_cf_of(c, r >> 31, (r >> 31) ^ ((r >> 30) & 1));
+        c->gpr[in->rm] = r;
+        break;
+    }
     case OPR_MOV_load_bd_d: c->gpr[in->reg] = mem_read(c, in->seg, c->gpr[in->base] + in->disp, 4); break;
     case OPR_MOV_store_bd_d: mem_write(c, in->seg, c->gpr[in->base] + in->disp, c->gpr[in->reg], 4); break;
     case OPR_MOVZX_b_bd_d: c->gpr[in->reg] = mem_read(c, in->seg, c->gpr[in->base] + in->disp, 1); break;

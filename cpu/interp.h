@@ -122,6 +122,7 @@ struct block {
     uint64_t tag;             /* like an icache tag; 0 = invalid */
     const struct insn *ins;
     const struct insn *end;   /* ins + nfast */
+    uint16_t span;            /* bytes from the first instruction's start to the last's end */
     uint8_t nfast;            /* instructions run by the fast loop */
     uint8_t count;            /* nfast, plus 1 if the last needs the exact count */
 };
@@ -382,6 +383,11 @@ static ALWAYS_INLINE void lf_set(struct cpu *c, uint32_t r, unsigned bits, unsig
     c->lf_res = sext(r, bits);
     c->lf_aux = ((uint32_t)cf << 31) | ((uint32_t)(cf ^ of) << 30) | (af ? LF_AF : 0);
 }
+/* Changes only CF and OF (rotates). */
+static ALWAYS_INLINE void set_cf_of(struct cpu *c, unsigned cf, unsigned of)
+{
+    c->lf_aux = (c->lf_aux & ~(LF_CF | LF_PO)) | ((uint32_t)cf << 31) | ((uint32_t)(cf ^ of) << 30);
+}
 /* Changes only CF (and keeps OF as it was). */
 static inline void set_cf(struct cpu *c, unsigned cf)
 {
@@ -577,7 +583,7 @@ void cpu_fetch_invalidate(struct cpu *c);
 /* Sets the fetch window for CS:EIP (empty where there is none); a fault
  * translating the page is the instruction fetch's. */
 void cpu_fetch_window(struct cpu *c);
-void cpu_code_write_hook(void *opaque, uint32_t page_base, uint64_t granules);
+uint64_t cpu_code_write_hook(void *opaque, uint32_t page_base, uint64_t granules, uint32_t off, uint32_t len);
 /* Marks [phys, phys + len) as decoded code, so that writes to it reach the
  * hook (they leave the TLB's fast path). */
 void cpu_mark_code(struct cpu *c, uint32_t phys, unsigned len);
@@ -600,8 +606,9 @@ static ALWAYS_INLINE const struct insn *cpu_fetch_insn(struct cpu *c, uint32_t e
 bool cpu_block_init(struct cpu *c);
 void cpu_block_free(struct cpu *c);
 void cpu_block_flush(struct cpu *c);
-/* Drops the runs that start in [start, start + len). */
-void cpu_block_invalidate(struct cpu *c, uint32_t start, uint32_t len);
+/* Drops the runs that start in [start, start + len) and overlap the
+ * written bytes [w0, w1); true if some other run starts there. */
+bool cpu_block_invalidate(struct cpu *c, uint32_t start, uint32_t len, uint64_t w0, uint64_t w1);
 /* Decodes the run at eip (offset off into the fetch window, cache tag tag)
  * into b; false if not even its first instruction can be (it then runs
  * on its own, and faults, if it must, in the usual way). */

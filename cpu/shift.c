@@ -5,11 +5,6 @@
 #include "cpu/alu.h"
 
 /* Rotates change only CF and OF: rewrite just those bits of the lazy word. */
-static void set_cf_of(struct cpu *c, unsigned cf, unsigned of)
-{
-    c->lf_aux = (c->lf_aux & ~(LF_CF | LF_PO)) | ((uint32_t)cf << 31) | ((uint32_t)(cf ^ of) << 30);
-}
-
 uint32_t cpu_shift(struct cpu *c, unsigned op, uint32_t a, unsigned count, unsigned bits)
 {
     uint32_t m = size_mask(bits), r;

@@ -376,9 +376,10 @@ static int open_pty(struct monitor_chan *c)
     fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
     c->fd = master;
     fprintf(stderr, "popek: monitor on %s\n", c->where);
-    /* Nobody has it open yet, and Linux keeps what the master writes for
-     * the first reader: the greeting waits there. */
-    greet(c);
+    /* Nobody has it open yet: greeted when someone does (poll_pty).  A
+     * greeting written now would wait for the first reader, and, when the
+     * first poll came before that reader, be followed by a second one. */
+    c->hup = true;
     return 0;
 }
 

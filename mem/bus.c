@@ -18,8 +18,9 @@ int bus_init(struct bus *bus, uint32_t ram_size)
     bus->ram = calloc(ram_size, 1);
     bus->pages = calloc(BUS_NPAGES, sizeof(*bus->pages));
     bus->code_bits = calloc(ram_size >> BUS_PAGE_SHIFT, sizeof(*bus->code_bits));
+    bus->code_map = calloc(ram_size / 8, 1);
     bus->io = calloc(65536, sizeof(*bus->io));
-    if (!bus->ram || !bus->pages || !bus->code_bits || !bus->io) {
+    if (!bus->ram || !bus->pages || !bus->code_bits || !bus->code_map || !bus->io) {
         fprintf(stderr, "popek: cannot allocate %u bytes of guest RAM\n", ram_size);
         bus_free(bus);
         return -ENOMEM;
@@ -38,6 +39,7 @@ void bus_free(struct bus *bus)
     free(bus->ram);
     free(bus->pages);
     free(bus->code_bits);
+    free(bus->code_map);
     free(bus->io);
     for (unsigned i = 0; i < bus->nroms; i++)
         free(bus->roms[i]);
@@ -201,33 +203,63 @@ static inline uint32_t ram_page(const struct bus *bus, const struct bus_page *p)
     return (uint32_t)((p->host - bus->ram) >> BUS_PAGE_SHIFT);
 }
 
-/* Clears the granules of mask that are marked in RAM page p and reports
- * them to the hook for every physical page that maps p: decoded copies are
- * tagged by the address they were fetched from, which may be the page's
- * own address or an alias (the written address page_base is one of them). */
+/* The code map's bits for RAM bytes [start, start + len). */
+static bool code_map_any(const uint8_t *map, uint32_t start, uint32_t len)
+{
+    for (uint32_t a = start, end = start + len; a < end;) {
+        if (!(a & 7) && end - a >= 8) {
+            if (map[a >> 3])
+                return true;
+            a += 8;
+        } else {
+            if ((map[a >> 3] >> (a & 7)) & 1)
+                return true;
+            a++;
+        }
+    }
+    return false;
+}
+
+static void code_map_set(uint8_t *map, uint32_t start, uint32_t len)
+{
+    for (uint32_t a = start; a < start + len; a++)
+        map[a >> 3] |= (uint8_t)(1u << (a & 7));
+}
+
+/* Reports the granules of mask that are marked in RAM page p to the hook,
+ * for every physical page that maps p: decoded copies are tagged by the
+ * address they were fetched from, which may be the page's own address or
+ * an alias (the written address page_base is one of them).  The written
+ * bytes are [off, off + len) from page_base.  What no mapping still holds
+ * code in is cleared. */
 static void code_invalidate(struct bus *bus, const struct bus_page *p, uint32_t page_base,
-                            uint64_t mask)
+                            uint64_t mask, uint32_t off, uint32_t len)
 {
     uint32_t rp = ram_page(bus, p);
     uint64_t hit = bus->code_bits[rp] & mask;
     if (!hit)
         return;
-    bus->code_bits[rp] &= ~hit;
-    if (!bus->code_write_hook)
+    /* The code map keeps its bits: a superset of the bytes cached code
+     * came from is enough for code_written's test. */
+    if (!bus->code_write_hook) {
+        bus->code_bits[rp] &= ~hit;
         return;
+    }
+    uint64_t keep = 0;
     uint32_t ram_off = rp << BUS_PAGE_SHIFT;
     const struct bus_page *own = &bus->pages[rp];
     if (page_base != ram_off && own->kind == BUS_RAM && own->host == p->host)
-        bus->code_write_hook(bus->code_write_opaque, ram_off, hit);
-    bus->code_write_hook(bus->code_write_opaque, page_base, hit);
+        keep |= bus->code_write_hook(bus->code_write_opaque, ram_off, hit, off, len);
+    keep |= bus->code_write_hook(bus->code_write_opaque, page_base, hit, off, len);
     for (unsigned i = 0; i < bus->naliases; i++) {
         const struct bus_alias *a = &bus->aliases[i];
         uint32_t alias = a->base + (ram_off - a->ram_offset);
         /* Skip windows that have since been mapped to something else. */
         if (ram_off >= a->ram_offset && ram_off - a->ram_offset < a->size && alias != page_base &&
             bus->pages[alias >> BUS_PAGE_SHIFT].host == p->host)
-            bus->code_write_hook(bus->code_write_opaque, alias, hit);
+            keep |= bus->code_write_hook(bus->code_write_opaque, alias, hit, off, len);
     }
+    bus->code_bits[rp] &= ~(hit & ~keep);
 }
 
 static void code_written(struct bus *bus, const struct bus_page *p, uint32_t phys, unsigned size)
@@ -236,13 +268,18 @@ static void code_written(struct bus *bus, const struct bus_page *p, uint32_t phy
     unsigned first = off >> BUS_CODE_GRANULE_SHIFT;
     unsigned last = (off + size - 1) >> BUS_CODE_GRANULE_SHIFT;
     uint32_t page_base = phys & ~BUS_PAGE_MASK;
+    /* Most writes to a page holding code miss the code itself (DOS
+     * programs keep their variables beside it): the byte map says so. */
+    uint32_t rp = ram_page(bus, p), in_page = size < BUS_PAGE_SIZE - off ? size : BUS_PAGE_SIZE - off;
+    if (!code_map_any(bus->code_map, (rp << BUS_PAGE_SHIFT) + off, in_page))
+        return;
     /* An instruction decoded in the previous granule may extend into this
      * one, so that granule's decodings are stale too -- also when it is the
      * last granule of the page before. */
     if (first == 0 && page_base != 0) {
         const struct bus_page *prev = bus_page(bus, page_base - BUS_PAGE_SIZE);
         if (prev->kind == BUS_RAM)
-            code_invalidate(bus, prev, page_base - BUS_PAGE_SIZE, 1ull << 63);
+            code_invalidate(bus, prev, page_base - BUS_PAGE_SIZE, 1ull << 63, BUS_PAGE_SIZE + off, in_page);
     }
     if (!bus->code_bits[ram_page(bus, p)])
         return;
@@ -251,7 +288,7 @@ static void code_written(struct bus *bus, const struct bus_page *p, uint32_t phy
         mask |= 1ull << g;
     if (first > 0)
         mask |= 1ull << (first - 1);
-    code_invalidate(bus, p, page_base, mask);
+    code_invalidate(bus, p, page_base, mask, off, in_page);
 }
 
 bool bus_mark_code(struct bus *bus, uint32_t phys, unsigned len)
@@ -267,6 +304,16 @@ bool bus_mark_code(struct bus *bus, uint32_t phys, unsigned len)
         last = BUS_PAGE_MASK;
     for (unsigned g = off >> BUS_CODE_GRANULE_SHIFT; g <= last >> BUS_CODE_GRANULE_SHIFT; g++)
         bus->code_bits[rp] |= 1ull << g;
+    code_map_set(bus->code_map, (rp << BUS_PAGE_SHIFT) + off, last - off + 1);
+    /* Bytes past the page end go into the code map of the page after
+     * (only the map: code_written finds the decoding from there). */
+    if (off + len > BUS_PAGE_SIZE && (phys | BUS_PAGE_MASK) != 0xFFFFFFFFu) {
+        const struct bus_page *next = bus_page(bus, (phys | BUS_PAGE_MASK) + 1);
+        if (next->kind == BUS_RAM) {
+            uint32_t rest = off + len - BUS_PAGE_SIZE;
+            code_map_set(bus->code_map, ram_page(bus, next) << BUS_PAGE_SHIFT, rest < BUS_PAGE_SIZE ? rest : BUS_PAGE_SIZE);
+        }
+    }
     return before == 0;
 }
 
@@ -468,6 +515,7 @@ void bus_load(struct bus *bus, struct sv_reader *r, unsigned version)
     /* Whoever decoded code from RAM flushes it after a load; the marks go
      * with it. */
     memset(bus->code_bits, 0, (size_t)npages * sizeof(*bus->code_bits));
+    memset(bus->code_map, 0, size / 8);
     bus_set_a20(bus, a20);
     bus->map_gen++;
 }

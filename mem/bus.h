@@ -82,6 +82,7 @@ struct bus {
     uint32_t ram_size;        /* bytes, a multiple of 4 KiB */
     struct bus_page *pages;   /* BUS_NPAGES entries */
     uint64_t *code_bits;      /* per RAM page: granules holding decoded code */
+    uint8_t *code_map;        /* one bit per RAM byte: the bytes decoded code came from */
     uint32_t a20_mask;        /* 0xFFFFFFFF or 0xFFEFFFFF */
     uint32_t map_gen;         /* bumped whenever a mapping or A20 changes */
 
@@ -95,11 +96,14 @@ struct bus {
 
     struct bus_io_slot *io; /* 65536 slots */
 
-    /* Called when a write lands on a granule marked by bus_mark_code(): once
+    /* Called when a write lands on bytes marked by bus_mark_code(): once
      * for every physical page that maps the written RAM page, with that
-     * page's base and a mask of the granules that were marked (their bits
-     * are then cleared). */
-    void (*code_write_hook)(void *opaque, uint32_t page_base, uint64_t granules);
+     * page's base, a mask of the marked granules the write may have changed
+     * decodings in, and the written bytes [off, off + len) relative to
+     * page_base (off may be BUS_PAGE_SIZE or more for the page before the
+     * written one).  Returns the granules of the mask that still hold
+     * decoded code; the others' bits are cleared. */
+    uint64_t (*code_write_hook)(void *opaque, uint32_t page_base, uint64_t granules, uint32_t off, uint32_t len);
     void *code_write_opaque;
 
     /* Called before every port or MMIO access, so that the machine can

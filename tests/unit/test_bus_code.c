@@ -10,22 +10,25 @@
 struct hook_call {
     uint32_t page_base;
     uint64_t granules;
+    uint32_t off, len; /* the written bytes, from page_base */
 };
 
 struct hook_log {
     struct hook_call calls[16];
     unsigned n;
+    uint64_t keep; /* what the hook answers still holds code */
 };
 
 static struct bus bus;
 static struct hook_log hooks;
 
-static void code_hook(void *opaque, uint32_t page_base, uint64_t granules)
+static uint64_t code_hook(void *opaque, uint32_t page_base, uint64_t granules, uint32_t off, uint32_t len)
 {
     struct hook_log *h = opaque;
     cr_assert(eq(ptr, h, &hooks), "hook got the wrong opaque");
     cr_assert(lt(uint, h->n, 16), "too many hook calls");
-    h->calls[h->n++] = (struct hook_call){ page_base, granules };
+    h->calls[h->n++] = (struct hook_call){ page_base, granules, off, len };
+    return h->keep;
 }
 
 static void bus_setup(void)
@@ -100,14 +103,14 @@ Test(bus_code, only_ram_can_be_marked)
 Test(bus_code, write_to_marked_granule_calls_hook_and_clears)
 {
     bus_mark_code(&bus, 0x3040, 16); /* granule 1 */
-    bus_write(&bus, 0x3050, 0x90, 1);
+    bus_write(&bus, 0x304F, 0x90, 1);
     cr_assert(eq(uint, hooks.n, 1));
     expect_hook(0, 0x3000, G(1));
     cr_assert(eq(u64, bits_of(0x3000), 0));
     cr_assert(not(bus_page_has_code(&bus, 0x3000)));
-    cr_assert(eq(u8, bus.ram[0x3050], 0x90), "the write itself lands");
+    cr_assert(eq(u8, bus.ram[0x304F], 0x90), "the write itself lands");
     /* Cleared: writing again does not call the hook again... */
-    bus_write(&bus, 0x3050, 0x91, 1);
+    bus_write(&bus, 0x304F, 0x91, 1);
     cr_assert(eq(uint, hooks.n, 1));
     /* ...and the page counts as fresh for the next mark. */
     cr_assert(bus_mark_code(&bus, 0x3040, 1));
@@ -124,14 +127,56 @@ Test(bus_code, write_to_unmarked_granule_is_quiet)
     cr_assert(eq(u64, bits_of(0x3000), G(1)), "marks survive unrelated writes");
 }
 
+Test(bus_code, write_beside_code_in_its_granule_is_quiet)
+{
+    /* DOS programs keep variables next to their code: writes to bytes no
+     * decoded instruction came from leave the granule's decodings alone. */
+    bus_mark_code(&bus, 0x3044, 6); /* 0x3044-0x3049 in granule 1 */
+    bus_write(&bus, 0x3040, 0x12345678, 4);
+    bus_write(&bus, 0x304A, 0x1234, 2);
+    bus_write(&bus, 0x307F, 0x12, 1);
+    cr_assert(eq(uint, hooks.n, 0));
+    cr_assert(eq(u64, bits_of(0x3000), G(1)));
+    bus_write(&bus, 0x3042, 0x12345678, 4); /* its last byte is code */
+    cr_assert(eq(uint, hooks.n, 1));
+    expect_hook(0, 0x3000, G(1));
+}
+
+Test(bus_code, hook_gets_the_written_bytes_and_keeps_what_it_says)
+{
+    bus_mark_code(&bus, 0x3040, 0x40); /* granule 1 */
+    bus_mark_code(&bus, 0x3080, 0x10); /* granule 2 */
+    hooks.keep = G(1);                 /* "granule 1 still holds code" */
+    bus_write(&bus, 0x3082, 0x1234, 2);
+    cr_assert(eq(uint, hooks.n, 1));
+    expect_hook(0, 0x3000, G(1) | G(2));
+    cr_assert(eq(u32, hooks.calls[0].off, 0x82));
+    cr_assert(eq(u32, hooks.calls[0].len, 2));
+    cr_assert(eq(u64, bits_of(0x3000), G(1)), "the kept granule stays marked, the other is cleared");
+    bus_write(&bus, 0x3050, 0x12, 1);
+    cr_assert(eq(uint, hooks.n, 2), "a kept granule still reports writes");
+    /* A write at a page's start reaches the page before with its offset
+     * from there. */
+    bus_mark_code(&bus, 0x4FF0, 0x10);
+    hooks.keep = 0;
+    bus_write(&bus, 0x5000, 0x12345678, 4);
+    bus_mark_code(&bus, 0x5000, 1);
+    bus_write(&bus, 0x5000, 0x12345678, 4);
+    cr_assert(eq(uint, hooks.n, 4));
+    expect_hook(2, 0x4000, G(63));
+    cr_assert(eq(u32, hooks.calls[2].off, 0x1000));
+    cr_assert(eq(u32, hooks.calls[2].len, 4));
+}
+
 Test(bus_code, write_at_granule_start_invalidates_previous_granule)
 {
     /* An instruction decoded at 0x307E straddles granules 1 and 2; a write
-     * to 0x3080 changes its last bytes. */
-    bus_mark_code(&bus, 0x307E, 1); /* only granule 1 is marked */
+     * to 0x3080 changes its last byte.  Decodings that start in granule 2
+     * could not see it, but the one from granule 1 does. */
+    bus_mark_code(&bus, 0x307E, 3);
     bus_write(&bus, 0x3080, 0x90, 1);
     cr_assert(eq(uint, hooks.n, 1));
-    expect_hook(0, 0x3000, G(1));
+    expect_hook(0, 0x3000, G(1) | G(2));
     cr_assert(eq(u64, bits_of(0x3000), 0));
 }
 
@@ -169,7 +214,7 @@ Test(bus_code, hook_gets_the_mask_of_marked_granules_hit)
     expect_hook(0, 0x3000, G(1) | G(2) | G(3));
     cr_assert(eq(u64, bits_of(0x3000), G(5) | G(63)));
 
-    bus_write(&bus, 0x3150, 0, 2);
+    bus_write(&bus, 0x313F, 0, 2);
     cr_assert(eq(uint, hooks.n, 2));
     expect_hook(1, 0x3000, G(5));
     cr_assert(eq(u64, bits_of(0x3000), G(63)));
