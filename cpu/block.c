@@ -44,7 +44,7 @@ bool cpu_block_invalidate(struct cpu *c, uint32_t start, uint32_t len, uint64_t 
 {
     bool code = false;
     for (uint32_t a = start; a - start < len; a++) {
-        struct block *b = &c->blk[blk_hash(a)];
+        struct block *b = &c->blk[blk_hash(a)]; /* distinct slots: blk_hash */
         if (!b->tag || (uint32_t)b->tag != a)
             continue;
         if (a < w1 && w0 < (uint64_t)a + b->span) {

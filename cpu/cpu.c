@@ -368,6 +368,14 @@ uint64_t cpu_code_write_hook(void *opaque, uint32_t page_base, uint64_t granules
         if (!((granules >> g) & 1))
             continue;
         uint32_t start = page_base + (g << BUS_CODE_GRANULE_SHIFT);
+        /* What starts in a granule ends at most 14 bytes past it (runs
+         * too: all their instructions start in their first granule).  The
+         * granule before the written one (the bus reports it) is then often
+         * out of reach: kept as it is, unscanned. */
+        if (w0 >= (uint64_t)start + (1u << BUS_CODE_GRANULE_SHIFT) + 14) {
+            keep |= 1ull << g;
+            continue;
+        }
         bool code = false;
         /* A granule never wraps the cache (its size divides ICACHE_SIZE). */
         struct icache_entry *e = &c->icache[start & (ICACHE_SIZE - 1)];
@@ -402,8 +410,10 @@ void cpu_mark_code(struct cpu *c, uint32_t phys, unsigned len)
         for (unsigned u = 0; u < 2; u++)
             for (unsigned k = 0; k < c->tlb_nused[u]; k++) {
                 struct tlb_entry *e = &c->tlb[u][c->tlb_used[u][k]];
-                if (e->host == host)
+                if (e->tag_w != TLB_INVALID && (const uint8_t *)(e->addend + e->tag_w) == host) {
+                    e->tag_wc = e->tag_w; /* its writes go to the bus now */
                     e->tag_w = TLB_INVALID;
+                }
             }
     }
 }

@@ -93,11 +93,14 @@ extern const struct cpu_model_info cpu_models[CPU_NMODELS];
 #define TLB_INVALID 1u
 struct tlb_entry {
     uint32_t tag_r, tag_w;
+    /* A page the entry allows writes to but whose writes must reach the
+     * bus, for it holds decoded code: the slow path sends them there
+     * without another page walk. */
+    uint32_t tag_wc;
     uint32_t phys_page; /* physical address of the page */
+    uintptr_t addend;   /* host address of a byte = addend + its linear address */
     bool global;        /* from a global page: survives CR3 writes */
     bool listed;        /* on its TLB's list of used entries */
-    uint8_t *host;      /* host address of the page */
-    uintptr_t addend;   /* host address of a byte = addend + its linear address */
 };
 
 /* Decoded-instruction cache, direct-mapped by physical address. */

@@ -28,7 +28,8 @@
  * list then never holds an index twice). */
 static void tlb_clear(struct tlb_entry *e)
 {
-    *e = (struct tlb_entry){ .tag_r = TLB_INVALID, .tag_w = TLB_INVALID, .phys_page = 0xFFFFFFFFu, .listed = e->listed };
+    *e = (struct tlb_entry){ .tag_r = TLB_INVALID, .tag_w = TLB_INVALID, .tag_wc = TLB_INVALID,
+                             .phys_page = 0xFFFFFFFFu, .listed = e->listed };
 }
 
 void cpu_tlb_init(struct cpu *c)
@@ -292,10 +293,9 @@ static struct tlb_entry *tlb_fill(struct cpu *c, uint32_t lin, bool user, bool w
     uint32_t ppage = x.phys & ~0xFFFu;
     const struct bus_page *p = bus_page(c->bus, ppage);
     e->phys_page = ppage;
-    e->host = p->host;
     e->addend = (uintptr_t)p->host - lpage;
     e->global = x.global;
-    e->tag_r = e->tag_w = TLB_INVALID;
+    e->tag_r = e->tag_w = e->tag_wc = TLB_INVALID;
     /* While data breakpoints or alignment checks are armed, every access
      * must reach the slow path, which checks them. */
     if (c->dbg_data || (user && cpu_ac_active(c)))
@@ -306,6 +306,8 @@ static struct tlb_entry *tlb_fill(struct cpu *c, uint32_t lin, bool user, bool w
         if (x.writable && !bus_page_has_code(c->bus, rp << BUS_PAGE_SHIFT)) {
             e->tag_w = lpage;
             c->tlb_wpages[rp >> 3] |= (uint8_t)(1u << (rp & 7));
+        } else if (x.writable) {
+            e->tag_wc = lpage;
         }
     } else if (p->kind == BUS_ROM) {
         e->tag_r = lpage;
@@ -317,22 +319,22 @@ static uint32_t read_lin_in_page(struct cpu *c, uint32_t lin, unsigned size, boo
 {
     struct tlb_entry *e = &c->tlb[user][(lin >> 12) & (TLB_SIZE - 1)];
     if (e->tag_r == (lin & ~0xFFFu))
-        return ld_le(e->host + (lin & 0xFFF), size);
+        return ld_le((const uint8_t *)(e->addend + lin), size);
     /* A miss, or a page with no host memory (MMIO, unmapped): translate
      * afresh so that the permission check and accessed bit happen. */
     e = tlb_fill(c, lin, user, false);
     if (e->tag_r == (lin & ~0xFFFu))
-        return ld_le(e->host + (lin & 0xFFF), size);
+        return ld_le((const uint8_t *)(e->addend + lin), size);
     return bus_read(c->bus, e->phys_page | (lin & 0xFFF), size);
 }
 
 static void write_lin_in_page(struct cpu *c, uint32_t lin, uint32_t val, unsigned size, bool user)
 {
     struct tlb_entry *e = &c->tlb[user][(lin >> 12) & (TLB_SIZE - 1)];
-    if (e->tag_w != (lin & ~0xFFFu))
+    if (e->tag_w != (lin & ~0xFFFu) && e->tag_wc != (lin & ~0xFFFu))
         e = tlb_fill(c, lin, user, true);
     if (e->tag_w == (lin & ~0xFFFu)) {
-        st_le(e->host + (lin & 0xFFF), val, size);
+        st_le((uint8_t *)(e->addend + lin), val, size);
         return;
     }
     bus_write(c->bus, e->phys_page | (lin & 0xFFF), val, size);

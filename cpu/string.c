@@ -168,7 +168,7 @@ static uint8_t *block_ptr(struct cpu *c, int seg, uint32_t off, uint32_t len, bo
         if ((write ? e->tag_w : e->tag_r) != (lin & ~0xFFFu))
             return NULL;
     }
-    return e->host + (lin & 0xFFF);
+    return (uint8_t *)(e->addend + lin);
 }
 
 /* Runs up to max iterations of a forward REP MOVS/STOS at once when source
