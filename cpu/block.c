@@ -136,6 +136,14 @@ static void specialize(const struct cpu *c, struct insn *in)
     if (in->op == OP_JCC_Jv_w || in->op == OP_JCC_Jv_d) {
         /* The same as the short forms once the displacement is decoded. */
         in->op = (uint16_t)(OP_JO + (in->opcode & 15));
+    }
+    if (in->op >= OP_JO && in->op <= OP_JG) {
+        if (in->flags & I_O32)
+            in->op = (uint16_t)(OPR_JCC_d + (in->op - OP_JO));
+        return;
+    }
+    if (in->op == OP_JMP_J_d) {
+        in->op = OPR_JMP_J_d;
         return;
     }
     if (!mem) {
@@ -171,8 +179,23 @@ static void specialize(const struct cpu *c, struct insn *in)
         }
         return;
     }
-    if (!bd)
+    if (!(in->flags & I_A32))
         return;
+    if (!bd) {
+        if ((a = alu_of(in->op, AF_GvEv_d)) >= 0)
+            in->op = (uint16_t)(OPR_ALU_load_sib_d + a);
+        else if (in->op == OP_MOV_GvEv_d)
+            in->op = OPR_MOV_load_sib_d;
+        else if (in->op == OP_MOV_EvGv_d)
+            in->op = OPR_MOV_store_sib_d;
+        else if (in->op == OP_MOVZX_GvEb_d)
+            in->op = OPR_MOVZX_b_sib_d;
+        else if (in->op == OP_MOVZX_GvEw_d)
+            in->op = OPR_MOVZX_w_sib_d;
+        else if (in->op == OP_LEA_d)
+            in->op = OPR_LEA_sib_d;
+        return;
+    }
     if ((a = alu_of(in->op, AF_GvEv_d)) >= 0)
         in->op = (uint16_t)(OPR_ALU_load_bd_d + a);
     else if (in->op == OP_MOV_GvEv_d)

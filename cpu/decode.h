@@ -29,7 +29,13 @@ enum run_op {
     OPR_SHL_ri_d, OPR_SHR_ri_d, OPR_SAR_ri_d, OPR_ROL_ri_d, OPR_ROR_ri_d, /* imm: a count 1-31 */
     OPR_MOV_load_bd_d, OPR_MOV_store_bd_d, OPR_MOVZX_b_bd_d, OPR_MOVZX_w_bd_d, OPR_LEA_bd_d,
     OPR_ALU_load_bd_d = OPR_LEA_bd_d + 1, /* reg op= [base + disp], + ALU operation 0-7 */
-    OPR_COUNT = OPR_ALU_load_bd_d + 8
+    /* The same with an index ("sib": base + index * scale + disp). */
+    OPR_MOV_load_sib_d = OPR_ALU_load_bd_d + 8, OPR_MOV_store_sib_d, OPR_MOVZX_b_sib_d, OPR_MOVZX_w_sib_d,
+    OPR_LEA_sib_d,
+    OPR_ALU_load_sib_d,                   /* + ALU operation 0-7 */
+    OPR_JCC_d = OPR_ALU_load_sib_d + 8,   /* + condition 0-15: a Jcc with a 32-bit operand size */
+    OPR_JMP_J_d = OPR_JCC_d + 16,
+    OPR_COUNT
 };
 
 /* insn.flags */

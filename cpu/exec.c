@@ -829,6 +829,42 @@ static ALWAYS_INLINE uint32_t exec_insn(struct cpu *c, const struct insn *in, ui
     RUN_ALU_CASES(4) RUN_ALU_CASES(5) RUN_ALU_CASES(6) RUN_ALU_CASES(7)
 #undef RUN_ALU_CASES
     case OPR_MOV_rr_d: c->gpr[in->rm] = c->gpr[in->reg]; break;
+#define SIB(in) (c->gpr[(in)->base] + (c->gpr[(in)->index] << (in)->scale) + (in)->disp)
+#define RUN_ALU_SIB_CASE(aop)                                                                \
+    case OPR_ALU_load_sib_d + aop: {                                                         \
+        uint32_t r = alu(c, aop, c->gpr[in->reg], mem_read(c, in->seg, SIB(in), 4), 32);     \
+        if (aop != 7)                                                                        \
+            c->gpr[in->reg] = r;                                                             \
+        break;                                                                               \
+    }
+    RUN_ALU_SIB_CASE(0) RUN_ALU_SIB_CASE(1) RUN_ALU_SIB_CASE(2) RUN_ALU_SIB_CASE(3)
+    RUN_ALU_SIB_CASE(4) RUN_ALU_SIB_CASE(5) RUN_ALU_SIB_CASE(6) RUN_ALU_SIB_CASE(7)
+#undef RUN_ALU_SIB_CASE
+    case OPR_MOV_load_sib_d: c->gpr[in->reg] = mem_read(c, in->seg, SIB(in), 4); break;
+    case OPR_MOV_store_sib_d: mem_write(c, in->seg, SIB(in), c->gpr[in->reg], 4); break;
+    case OPR_MOVZX_b_sib_d: c->gpr[in->reg] = mem_read(c, in->seg, SIB(in), 1); break;
+    case OPR_MOVZX_w_sib_d: c->gpr[in->reg] = mem_read(c, in->seg, SIB(in), 2); break;
+    case OPR_LEA_sib_d: c->gpr[in->reg] = SIB(in); break;
+#undef SIB
+    /* 32-bit operand size: no masking of the target to 16 bits. */
+#define RUN_JCC_CASE(cc)                                                      \
+    case OPR_JCC_d + cc:                                                      \
+        if (cond(c, cc)) {                                                    \
+            nip += in->imm;                                                   \
+            if (unlikely(nip > c->seg[S_CS].limit))                           \
+                cpu_fault(c, EXC_GP, 0);                                      \
+            c->blk_stop = NULL;                                               \
+        }                                                                     \
+        break;
+    RUN_JCC_CASE(0) RUN_JCC_CASE(1) RUN_JCC_CASE(2) RUN_JCC_CASE(3) RUN_JCC_CASE(4) RUN_JCC_CASE(5)
+    RUN_JCC_CASE(6) RUN_JCC_CASE(7) RUN_JCC_CASE(8) RUN_JCC_CASE(9) RUN_JCC_CASE(10) RUN_JCC_CASE(11)
+    RUN_JCC_CASE(12) RUN_JCC_CASE(13) RUN_JCC_CASE(14) RUN_JCC_CASE(15)
+#undef RUN_JCC_CASE
+    case OPR_JMP_J_d:
+        nip += in->imm;
+        if (unlikely(nip > c->seg[S_CS].limit))
+            cpu_fault(c, EXC_GP, 0);
+        break;
     case OPR_TEST_rr_d: lf_logic(c, c->gpr[in->rm] & c->gpr[in->reg], 32); break;
     case OPR_SHL_ri_d: {
         uint32_t d = c->gpr[in->rm], r = d << in->imm, cf = (d >> (32 - in->imm)) & 1;
