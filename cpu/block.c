@@ -142,9 +142,20 @@ static void specialize(const struct cpu *c, struct insn *in)
             in->op = (uint16_t)(OPR_JCC_d + (in->op - OP_JO));
         return;
     }
-    if (in->op == OP_JMP_J_d) {
-        in->op = OPR_JMP_J_d;
+    switch (in->op) {
+    case OP_JMP_J_d: in->op = OPR_JMP_J_d; return;
+    case OP_CALL_J_d: in->op = OPR_CALL_J_d; return;
+    case OP_RET_d: in->op = OPR_RET_d; return;
+    case OP_PUSH_r_d:
+        if (in->reg != R_ESP) /* PUSH ESP pushes the old value or not by model */
+            in->op = OPR_PUSH_r_d;
         return;
+    case OP_POP_r_d: in->op = OPR_POP_r_d; return;
+    case OP_JMP_Ev_d:
+        if (mem && (in->flags & I_A32))
+            in->op = bd ? OPR_JMP_Ev_bd_d : OPR_JMP_Ev_sib_d;
+        return;
+    default: break;
     }
     if (!mem) {
         if ((a = alu_of(in->op, AF_EvGv_d)) >= 0) {

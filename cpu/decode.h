@@ -35,6 +35,10 @@ enum run_op {
     OPR_ALU_load_sib_d,                   /* + ALU operation 0-7 */
     OPR_JCC_d = OPR_ALU_load_sib_d + 8,   /* + condition 0-15: a Jcc with a 32-bit operand size */
     OPR_JMP_J_d = OPR_JCC_d + 16,
+    /* 32-bit pushes, pops, calls and returns: a 32-bit stack is tested
+     * at run time (the general operation runs on a 16-bit one). */
+    OPR_PUSH_r_d, OPR_POP_r_d, OPR_CALL_J_d, OPR_RET_d,
+    OPR_JMP_Ev_bd_d, OPR_JMP_Ev_sib_d,   /* JMP near through memory */
     OPR_COUNT
 };
 

@@ -865,6 +865,51 @@ static ALWAYS_INLINE uint32_t exec_insn(struct cpu *c, const struct insn *in, ui
         if (unlikely(nip > c->seg[S_CS].limit))
             cpu_fault(c, EXC_GP, 0);
         break;
+    case OPR_JMP_Ev_bd_d: nip = jump_near(c, mem_read(c, in->seg, c->gpr[in->base] + in->disp, 4), true); break;
+    case OPR_JMP_Ev_sib_d:
+        nip = jump_near(c, mem_read(c, in->seg, c->gpr[in->base] + (c->gpr[in->index] << in->scale) + in->disp, 4),
+                        true);
+        break;
+    case OPR_PUSH_r_d:
+        if (likely(stack32(c))) {
+            mem_write(c, S_SS, c->gpr[R_ESP] - 4, c->gpr[in->reg], 4);
+            c->gpr[R_ESP] -= 4;
+        } else {
+            push(c, c->gpr[in->reg], 4);
+        }
+        break;
+    case OPR_POP_r_d:
+        if (likely(stack32(c))) {
+            uint32_t v = mem_read(c, S_SS, c->gpr[R_ESP], 4);
+            c->gpr[R_ESP] += 4;
+            c->gpr[in->reg] = v; /* POP ESP loads what it read */
+        } else {
+            uint32_t v = stack_peek(c, 0, 4);
+            stack_drop(c, 4);
+            c->gpr[in->reg] = v;
+        }
+        break;
+    case OPR_CALL_J_d: {
+        uint32_t target = nip + in->imm;
+        if (unlikely(target > c->seg[S_CS].limit))
+            cpu_fault(c, EXC_GP, 0);
+        if (likely(stack32(c))) {
+            mem_write(c, S_SS, c->gpr[R_ESP] - 4, nip, 4);
+            c->gpr[R_ESP] -= 4;
+        } else {
+            push(c, nip, 4);
+        }
+        nip = target;
+        break;
+    }
+    case OPR_RET_d: {
+        uint32_t target = likely(stack32(c)) ? mem_read(c, S_SS, c->gpr[R_ESP], 4) : stack_peek(c, 0, 4);
+        if (unlikely(target > c->seg[S_CS].limit))
+            cpu_fault(c, EXC_GP, 0);
+        stack_drop(c, 4);
+        nip = target;
+        break;
+    }
     case OPR_TEST_rr_d: lf_logic(c, c->gpr[in->rm] & c->gpr[in->reg], 32); break;
     case OPR_SHL_ri_d: {
         uint32_t d = c->gpr[in->rm], r = d << in->imm, cf = (d >> (32 - in->imm)) & 1;
