@@ -155,6 +155,20 @@ static void specialize(const struct cpu *c, struct insn *in)
         if (mem && (in->flags & I_A32))
             in->op = bd ? OPR_JMP_Ev_bd_d : OPR_JMP_Ev_sib_d;
         return;
+    case OP_MUL_Ev_d:
+        if (!mem)
+            in->op = OPR_MUL_r_d;
+        else if (in->flags & I_A32)
+            in->op = OPR_MUL_m_d;
+        return;
+    case OP_IMUL_GvEv_d:
+        if (!mem)
+            in->op = OPR_IMUL_rr_d;
+        return;
+    case OP_IMUL_GvEvIv_d: case OP_IMUL_GvEvIb_d:
+        if (!mem)
+            in->op = OPR_IMUL_rri_d;
+        return;
     default: break;
     }
     if (!mem) {

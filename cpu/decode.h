@@ -39,6 +39,8 @@ enum run_op {
      * at run time (the general operation runs on a 16-bit one). */
     OPR_PUSH_r_d, OPR_POP_r_d, OPR_CALL_J_d, OPR_RET_d,
     OPR_JMP_Ev_bd_d, OPR_JMP_Ev_sib_d,   /* JMP near through memory */
+    OPR_MUL_r_d, OPR_MUL_m_d,            /* MUL r/m32 ("m": 32-bit addressing) */
+    OPR_IMUL_rr_d, OPR_IMUL_rri_d,       /* IMUL r32, r32 (, imm) */
     OPR_COUNT
 };
 

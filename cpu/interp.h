@@ -19,11 +19,13 @@
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #define NORETURN __attribute__((noreturn))
 #define ALWAYS_INLINE inline __attribute__((always_inline))
+#define NOINLINE __attribute__((noinline))
 #else
 #define likely(x) (x)
 #define unlikely(x) (x)
 #define NORETURN
 #define ALWAYS_INLINE inline
+#define NOINLINE
 #endif
 
 /* Exception vectors. */
