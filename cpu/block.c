@@ -169,6 +169,24 @@ static void specialize(const struct cpu *c, struct insn *in)
         if (!mem)
             in->op = OPR_IMUL_rri_d;
         return;
+    case OP_MOVZX_GvEb_d:
+        if (!mem)
+            in->op = OPR_MOVZX_rb_d;
+        break;
+    case OP_MOVZX_GvEw_d:
+        if (!mem)
+            in->op = OPR_MOVZX_rw_d;
+        break;
+    case OP_SETCC:
+        if (!mem)
+            in->op = (uint16_t)(OPR_SETCC_r + (in->opcode & 15));
+        return;
+    case OP_CMOV_d:
+        if (!mem)
+            in->op = (uint16_t)(OPR_CMOV_rr_d + (in->opcode & 15));
+        else if (in->flags & I_A32)
+            in->op = (uint16_t)(OPR_CMOV_rm_d + (in->opcode & 15));
+        return;
     default: break;
     }
     if (!mem) {

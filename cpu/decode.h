@@ -41,7 +41,11 @@ enum run_op {
     OPR_JMP_Ev_bd_d, OPR_JMP_Ev_sib_d,   /* JMP near through memory */
     OPR_MUL_r_d, OPR_MUL_m_d,            /* MUL r/m32 ("m": 32-bit addressing) */
     OPR_IMUL_rr_d, OPR_IMUL_rri_d,       /* IMUL r32, r32 (, imm) */
-    OPR_COUNT
+    OPR_MOVZX_rb_d, OPR_MOVZX_rw_d,      /* MOVZX r32, r8 / r16 */
+    OPR_SETCC_r,                         /* + condition 0-15: SETcc r8 */
+    OPR_CMOV_rr_d = OPR_SETCC_r + 16,    /* + condition 0-15 */
+    OPR_CMOV_rm_d = OPR_CMOV_rr_d + 16,  /* + condition 0-15, 32-bit addressing */
+    OPR_COUNT = OPR_CMOV_rm_d + 16
 };
 
 /* insn.flags */

@@ -892,6 +892,26 @@ static ALWAYS_INLINE uint32_t exec_insn(struct cpu *c, const struct insn *in, ui
     case OPR_MUL_m_d: mul32(c, mem_read(c, in->seg, c->gpr[in->base] + (c->gpr[in->index] << in->scale) + in->disp, 4)); break;
     case OPR_IMUL_rr_d: c->gpr[in->reg] = imul32(c, c->gpr[in->reg], c->gpr[in->rm]); break;
     case OPR_IMUL_rri_d: c->gpr[in->reg] = imul32(c, c->gpr[in->rm], in->imm); break;
+    case OPR_MOVZX_rb_d: c->gpr[in->reg] = get_r8(c, in->rm); break;
+    case OPR_MOVZX_rw_d: c->gpr[in->reg] = c->gpr[in->rm] & 0xFFFF; break;
+    /* SETcc and CMOVcc per condition; CMOV reads its source whatever the
+     * condition (a fault comes either way). */
+#define RUN_CC_CASES(cc)                                                                       \
+    case OPR_SETCC_r + cc: set_r8(c, in->rm, cond(c, cc)); break;                              \
+    case OPR_CMOV_rr_d + cc:                                                                   \
+        if (cond(c, cc))                                                                       \
+            c->gpr[in->reg] = c->gpr[in->rm];                                                  \
+        break;                                                                                 \
+    case OPR_CMOV_rm_d + cc: {                                                                 \
+        uint32_t v = mem_read(c, in->seg, c->gpr[in->base] + (c->gpr[in->index] << in->scale) + in->disp, 4); \
+        if (cond(c, cc))                                                                       \
+            c->gpr[in->reg] = v;                                                               \
+        break;                                                                                 \
+    }
+    RUN_CC_CASES(0) RUN_CC_CASES(1) RUN_CC_CASES(2) RUN_CC_CASES(3) RUN_CC_CASES(4) RUN_CC_CASES(5)
+    RUN_CC_CASES(6) RUN_CC_CASES(7) RUN_CC_CASES(8) RUN_CC_CASES(9) RUN_CC_CASES(10) RUN_CC_CASES(11)
+    RUN_CC_CASES(12) RUN_CC_CASES(13) RUN_CC_CASES(14) RUN_CC_CASES(15)
+#undef RUN_CC_CASES
     case OPR_PUSH_r_d:
         if (likely(stack32(c))) {
             mem_write(c, S_SS, c->gpr[R_ESP] - 4, c->gpr[in->reg], 4);
