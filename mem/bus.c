@@ -411,18 +411,47 @@ void bus_write(struct bus *bus, uint32_t phys, uint32_t val, unsigned size)
         write_in_page(bus, phys + i, (val >> (8 * i)) & 0xFF, 1);
 }
 
+/* Block copies go a page at a time: RAM (and ROM, for reads) by memcpy,
+ * with one code check per page; anything else byte by byte as the CPU
+ * would see it.  (Byte by byte throughout, loading a kernel and initrd
+ * cost 0.2 s of a Linux boot.) */
 void bus_read_block(struct bus *bus, uint32_t phys, void *dst, size_t len)
 {
     uint8_t *d = dst;
-    for (size_t i = 0; i < len; i++)
-        d[i] = (uint8_t)read_in_page(bus, (uint32_t)(phys + i), 1);
+    while (len) {
+        uint32_t in_page = BUS_PAGE_SIZE - (phys & BUS_PAGE_MASK);
+        size_t n = len < in_page ? len : in_page;
+        const struct bus_page *p = bus_page(bus, phys);
+        if (p->kind == BUS_RAM || p->kind == BUS_ROM) {
+            memcpy(d, p->host + (phys & BUS_PAGE_MASK), n);
+        } else {
+            for (size_t i = 0; i < n; i++)
+                d[i] = (uint8_t)read_in_page(bus, (uint32_t)(phys + i), 1);
+        }
+        d += n;
+        phys += (uint32_t)n;
+        len -= n;
+    }
 }
 
 void bus_write_block(struct bus *bus, uint32_t phys, const void *src, size_t len)
 {
     const uint8_t *s = src;
-    for (size_t i = 0; i < len; i++)
-        write_in_page(bus, (uint32_t)(phys + i), s[i], 1);
+    while (len) {
+        uint32_t in_page = BUS_PAGE_SIZE - (phys & BUS_PAGE_MASK);
+        size_t n = len < in_page ? len : in_page;
+        const struct bus_page *p = bus_page(bus, phys);
+        if (p->kind == BUS_RAM) {
+            memcpy(p->host + (phys & BUS_PAGE_MASK), s, n);
+            code_written(bus, p, phys, (unsigned)n);
+        } else {
+            for (size_t i = 0; i < n; i++)
+                write_in_page(bus, (uint32_t)(phys + i), s[i], 1);
+        }
+        s += n;
+        phys += (uint32_t)n;
+        len -= n;
+    }
 }
 
 int bus_io_register(struct bus *bus, uint16_t port, unsigned count, const struct io_ops *ops,
