@@ -423,7 +423,7 @@ void cpu_mark_code(struct cpu *c, uint32_t phys, unsigned len)
 static void fetch_window(struct cpu *c, uint32_t lin)
 {
     c->fp_size = 0;
-    uint32_t phys = cpu_translate(c, lin, false, c->cpl == 3);
+    uint32_t phys = cpu_translate_fetch(c, lin);
     const struct bus_page *p = bus_page(c->bus, phys);
     if (p->kind != BUS_RAM && p->kind != BUS_ROM)
         return;
@@ -477,7 +477,7 @@ const struct insn *cpu_fetch_insn_slow(struct cpu *c, struct insn *scratch)
         /* Outside the window (or near the CS limit): a cached entry is
          * usable only if the whole instruction is inside the limit. */
         uint32_t lin = c->seg[S_CS].base + c->eip;
-        uint32_t phys = cpu_translate(c, lin, false, c->cpl == 3);
+        uint32_t phys = cpu_translate_fetch(c, lin);
         struct icache_entry *e = &c->icache[phys & (ICACHE_SIZE - 1)];
         if (e->tag == ICTAG(phys, c->icmode) && c->eip + e->in.len - 1 <= c->seg[S_CS].limit &&
             c->eip + e->in.len - 1 >= c->eip && (bus_page(c->bus, phys)->kind == BUS_RAM ||

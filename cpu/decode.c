@@ -217,7 +217,7 @@ static void fetch_begin(struct fetcher *f)
         return; /* IP may wrap inside the instruction */
     if (f->start > c->seg[S_CS].limit)
         return;
-    uint32_t phys = cpu_translate(c, c->seg[S_CS].base + f->start, false, c->cpl == 3);
+    uint32_t phys = cpu_translate_fetch(c, c->seg[S_CS].base + f->start);
     const struct bus_page *p = bus_page(c->bus, phys);
     if (p->kind != BUS_RAM && p->kind != BUS_ROM)
         return;
@@ -252,7 +252,7 @@ static uint8_t fetch_slow(struct fetcher *f)
         cpu_fault(c, EXC_GP, 0);
     }
     uint32_t lin = c->seg[S_CS].base + off;
-    uint32_t phys = cpu_translate(c, lin, false, c->cpl == 3);
+    uint32_t phys = cpu_translate_fetch(c, lin);
     const struct bus_page *p = bus_page(c->bus, phys);
     uint8_t b;
     if (p->kind == BUS_RAM || p->kind == BUS_ROM) {

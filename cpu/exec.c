@@ -1085,6 +1085,10 @@ enum cpu_exit cpu_run_inner(struct cpu *c)
         if (unlikely(off >= c->fp_size)) {
             c->eip = eip;
             c->icount = n;
+            /* Not past the budget: the window's translation may fault, and
+             * that is the next instruction's fetch. */
+            if (unlikely(n >= limit))
+                return CPU_EXIT_BUDGET;
             cpu_fetch_window(c);
             off = eip - c->fp_lo;
         }

@@ -474,6 +474,10 @@ void cpu_tlb_flush_page(struct cpu *c, uint32_t lin);
 bool cpu_load_pdptes(struct cpu *c);
 /* Linear to physical for an access by user or supervisor code (#PF). */
 uint32_t cpu_translate(struct cpu *c, uint32_t lin, bool write, bool user);
+/* The physical address of a code byte at the current privilege, through
+ * the TLB (filling it, with the walk's faults, on a miss): the fetch
+ * window's translation, which leaving a page needs often. */
+uint32_t cpu_translate_fetch(struct cpu *c, uint32_t lin);
 void cpu_check_map(struct cpu *c);
 uint32_t cpu_read_slow(struct cpu *c, int seg, uint32_t off, unsigned size);
 void cpu_write_slow(struct cpu *c, int seg, uint32_t off, uint32_t val, unsigned size);

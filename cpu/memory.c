@@ -237,6 +237,7 @@ uint32_t cpu_translate(struct cpu *c, uint32_t lin, bool write, bool user)
     return translate(c, lin, write, user).phys;
 }
 
+
 bool cpu_translate_debug(const struct cpu *c, uint32_t lin, uint32_t *phys)
 {
     /* From the model and the bus, not c->addr_mask: a debugger may ask
@@ -313,6 +314,15 @@ static struct tlb_entry *tlb_fill(struct cpu *c, uint32_t lin, bool user, bool w
         e->tag_r = lpage;
     }
     return e;
+}
+
+uint32_t cpu_translate_fetch(struct cpu *c, uint32_t lin)
+{
+    bool user = c->cpl == 3;
+    struct tlb_entry *e = &c->tlb[user][(lin >> 12) & (TLB_SIZE - 1)];
+    if (e->tag_r != (lin & ~0xFFFu))
+        e = tlb_fill(c, lin, user, false);
+    return e->phys_page | (lin & 0xFFFu);
 }
 
 static uint32_t read_lin_in_page(struct cpu *c, uint32_t lin, unsigned size, bool user)
