@@ -224,34 +224,25 @@ static void specialize(const struct cpu *c, struct insn *in)
     }
     if (!(in->flags & I_A32))
         return;
-    if (!bd) {
-        if ((a = alu_of(in->op, AF_GvEv_d)) >= 0)
-            in->op = (uint16_t)(OPR_ALU_load_sib_d + a);
-        else if (in->op == OP_MOV_GvEv_d)
-            in->op = OPR_MOV_load_sib_d;
-        else if (in->op == OP_MOV_EvGv_d)
-            in->op = OPR_MOV_store_sib_d;
-        else if (in->op == OP_MOVZX_GvEb_d)
-            in->op = OPR_MOVZX_b_sib_d;
-        else if (in->op == OP_MOVZX_GvEw_d)
-            in->op = OPR_MOVZX_w_sib_d;
-        else if (in->op == OP_LEA_d)
-            in->op = OPR_LEA_sib_d;
-        return;
-    }
+    /* The indexed forms sit as far after the base + disp ones, in the same
+     * order (decode.h). */
+    unsigned form = bd ? 0 : OPR_MOV_load_sib_d - OPR_MOV_load_bd_d;
     if ((a = alu_of(in->op, AF_GvEv_d)) >= 0)
-        in->op = (uint16_t)(OPR_ALU_load_bd_d + a);
+        in->op = (uint16_t)(OPR_ALU_load_bd_d + a + form);
     else if (in->op == OP_MOV_GvEv_d)
-        in->op = OPR_MOV_load_bd_d;
+        in->op = (uint16_t)(OPR_MOV_load_bd_d + form);
     else if (in->op == OP_MOV_EvGv_d)
-        in->op = OPR_MOV_store_bd_d;
+        in->op = (uint16_t)(OPR_MOV_store_bd_d + form);
     else if (in->op == OP_MOVZX_GvEb_d)
-        in->op = OPR_MOVZX_b_bd_d;
+        in->op = (uint16_t)(OPR_MOVZX_b_bd_d + form);
     else if (in->op == OP_MOVZX_GvEw_d)
-        in->op = OPR_MOVZX_w_bd_d;
+        in->op = (uint16_t)(OPR_MOVZX_w_bd_d + form);
     else if (in->op == OP_LEA_d)
-        in->op = OPR_LEA_bd_d;
+        in->op = (uint16_t)(OPR_LEA_bd_d + form);
 }
+_Static_assert(OPR_ALU_load_sib_d - OPR_ALU_load_bd_d == OPR_MOV_load_sib_d - OPR_MOV_load_bd_d &&
+                   OPR_LEA_sib_d - OPR_LEA_bd_d == OPR_MOV_load_sib_d - OPR_MOV_load_bd_d,
+               "the indexed run-only forms must mirror the base + disp ones");
 
 bool cpu_block_build(struct cpu *c, uint32_t eip, uint32_t off, uint64_t tag, struct block *b)
 {

@@ -836,9 +836,12 @@ static ALWAYS_INLINE uint32_t exec_insn(struct cpu *c, const struct insn *in, ui
             c->gpr[in->rm] = r;                                                              \
         break;                                                                               \
     }                                                                                        \
-    case OPR_ALU_load_bd_d + aop: {                                                          \
-        uint32_t v = mem_read(c, in->seg, c->gpr[in->base] + in->disp, 4);                   \
-        uint32_t r = alu(c, aop, c->gpr[in->reg], v, 32);                                    \
+    RUN_ALU_LOAD_CASE(OPR_ALU_load_bd_d + aop, aop, c->gpr[in->base] + in->disp)                \
+    RUN_ALU_LOAD_CASE(OPR_ALU_load_sib_d + aop, aop, SIB(in))
+#define SIB(in) (c->gpr[(in)->base] + (c->gpr[(in)->index] << (in)->scale) + (in)->disp)
+#define RUN_ALU_LOAD_CASE(op, aop, addr)                                                     \
+    case op: {                                                                               \
+        uint32_t r = alu(c, aop, c->gpr[in->reg], mem_read(c, in->seg, addr, 4), 32);        \
         if (aop != 7)                                                                        \
             c->gpr[in->reg] = r;                                                             \
         break;                                                                               \
@@ -846,18 +849,8 @@ static ALWAYS_INLINE uint32_t exec_insn(struct cpu *c, const struct insn *in, ui
     RUN_ALU_CASES(0) RUN_ALU_CASES(1) RUN_ALU_CASES(2) RUN_ALU_CASES(3)
     RUN_ALU_CASES(4) RUN_ALU_CASES(5) RUN_ALU_CASES(6) RUN_ALU_CASES(7)
 #undef RUN_ALU_CASES
+#undef RUN_ALU_LOAD_CASE
     case OPR_MOV_rr_d: c->gpr[in->rm] = c->gpr[in->reg]; break;
-#define SIB(in) (c->gpr[(in)->base] + (c->gpr[(in)->index] << (in)->scale) + (in)->disp)
-#define RUN_ALU_SIB_CASE(aop)                                                                \
-    case OPR_ALU_load_sib_d + aop: {                                                         \
-        uint32_t r = alu(c, aop, c->gpr[in->reg], mem_read(c, in->seg, SIB(in), 4), 32);     \
-        if (aop != 7)                                                                        \
-            c->gpr[in->reg] = r;                                                             \
-        break;                                                                               \
-    }
-    RUN_ALU_SIB_CASE(0) RUN_ALU_SIB_CASE(1) RUN_ALU_SIB_CASE(2) RUN_ALU_SIB_CASE(3)
-    RUN_ALU_SIB_CASE(4) RUN_ALU_SIB_CASE(5) RUN_ALU_SIB_CASE(6) RUN_ALU_SIB_CASE(7)
-#undef RUN_ALU_SIB_CASE
     case OPR_MOV_load_sib_d: c->gpr[in->reg] = mem_read(c, in->seg, SIB(in), 4); break;
     case OPR_MOV_store_sib_d: mem_write(c, in->seg, SIB(in), c->gpr[in->reg], 4); break;
     case OPR_MOVZX_b_sib_d: c->gpr[in->reg] = mem_read(c, in->seg, SIB(in), 1); break;
@@ -1082,13 +1075,11 @@ enum cpu_exit cpu_run_inner(struct cpu *c)
             continue;
         }
         uint32_t off = eip - c->fp_lo;
-        if (unlikely(off >= c->fp_size)) {
+        /* Within the budget only: the window's translation may fault, and
+         * that is the next instruction's fetch. */
+        if (unlikely(off >= c->fp_size) && n < limit) {
             c->eip = eip;
             c->icount = n;
-            /* Not past the budget: the window's translation may fault, and
-             * that is the next instruction's fetch. */
-            if (unlikely(n >= limit))
-                return CPU_EXIT_BUDGET;
             cpu_fetch_window(c);
             off = eip - c->fp_lo;
         }
