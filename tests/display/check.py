@@ -162,22 +162,31 @@ def monitor_key_checks(a, env):
             print("display-check: sdl: Ctrl-Alt-2 (%s): nothing on attempt %d; again" % (serial, attempt + 1))
         check(ok, "sdl: Ctrl-Alt-2 gives %s; its stop pauses the guest" % how,
               "said %r, paused %s" % (said[-200:], paused))
-    with socket.socket() as sk:
-        sk.bind(("127.0.0.1", 0))
-        port = sk.getsockname()[1]
-    errf = tempfile.TemporaryFile()
-    p = subprocess.Popen([a.popek, "--display", "sdl", "--monitor", "tcp::%d" % port, "--at", "60s:quit"], env=env,
-                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errf)
-    want = "popek: the monitor is on tcp:127.0.0.1:%d" % port
-    err = lambda: (errf.seek(0), errf.read().decode(errors="replace"))[1]
-    wid = window_of(env, p.pid)
-    for _ in range(5 if wid else 0):
-        subprocess.run(["xdotool", "windowfocus", "--sync", wid, "key", "ctrl+alt+2"], env=env,
-                       stderr=subprocess.DEVNULL)
-        if wait_for(lambda: want in err(), 2):
+    # As above, the key now and then does not reach the window under load:
+    # a fresh run, up to three times, saying so.
+    for attempt in range(3):
+        with socket.socket() as sk:
+            sk.bind(("127.0.0.1", 0))
+            port = sk.getsockname()[1]
+        errf = tempfile.TemporaryFile()
+        p = subprocess.Popen([a.popek, "--display", "sdl", "--monitor", "tcp::%d" % port, "--at", "60s:quit"],
+                             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errf)
+        want = "popek: the monitor is on tcp:127.0.0.1:%d" % port
+        err = lambda: (errf.seek(0), errf.read().decode(errors="replace"))[1]
+        wid = window_of(env, p.pid)
+        for _ in range(5 if wid else 0):
+            subprocess.run(["xdotool", "windowfocus", "--sync", wid, "key", "ctrl+alt+2"], env=env,
+                           stderr=subprocess.DEVNULL)
+            if wait_for(lambda: want in err(), 2):
+                break
+        p.terminate()
+        p.wait(timeout=30)
+        if want in err():
             break
-    p.terminate()
-    p.wait(timeout=30)
+        print("display-check: sdl: Ctrl-Alt-2 (no terminal): nothing on attempt %d (window %s); again"
+              % (attempt + 1, wid))
+        if attempt < 2:
+            errf.close()
     check(want in err(),
           "sdl: Ctrl-Alt-2 with no terminal says where the monitor is", err()[-300:])
     errf.close()
