@@ -35,9 +35,38 @@ void cpu_block_flush(struct cpu *c)
 {
     if (!c->blk)
         return;
+    cpu_run_stop(c);
     memset(c->blk, 0, BLK_SIZE * sizeof(*c->blk));
     c->blk_used = 0;
-    c->blk_stop = NULL; /* a run executing now stops after this instruction */
+}
+
+/* The position in the running run of the instruction at c->eip. */
+static unsigned run_index(const struct cpu *c)
+{
+    const struct insn *ins = c->blk_ins;
+    uint32_t want = c->eip - c->blk_eip, at = 0;
+    unsigned i = 0;
+    while (at != want && ins[i].op != OPR_END && ins[i].op != OPR_STOPPED)
+        at += ins[i++].len;
+    return i;
+}
+
+void cpu_run_stop(struct cpu *c)
+{
+    if (!c->blk_cur)
+        return;
+    /* The instructions after this one, and the end mark, become stops:
+     * the fast loop leaves on the next, without the exact-count one.  The
+     * instruction running now was dispatched already (its handler may
+     * still read its operands, which stay).  The run, damaged, leaves the
+     * cache unless a flush emptied its entry already. */
+    struct insn *in = c->blk_ins + run_index(c);
+    if (in->op != OPR_END && in->op != OPR_STOPPED)
+        for (in++; in->op != OPR_END && in->op != OPR_STOPPED; in++)
+            in->op = OPR_STOPPED;
+    in->op = OPR_STOPPED;
+    if (c->blk_cur->ins == c->blk_ins)
+        c->blk_cur->tag = 0;
 }
 
 bool cpu_block_invalidate(struct cpu *c, uint32_t start, uint32_t len, uint64_t w0, uint64_t w1)
@@ -48,9 +77,9 @@ bool cpu_block_invalidate(struct cpu *c, uint32_t start, uint32_t len, uint64_t 
         if (!b->tag || (uint32_t)b->tag != a)
             continue;
         if (a < w1 && w0 < (uint64_t)a + b->span) {
-            b->tag = 0;
             if (b == c->blk_cur)
-                c->blk_stop = NULL;
+                cpu_run_stop(c);
+            b->tag = 0;
         } else {
             code = true;
         }
@@ -248,7 +277,7 @@ bool cpu_block_build(struct cpu *c, uint32_t eip, uint32_t off, uint64_t tag, st
 {
     if (tag & BLK_NOTAG)
         return false;
-    if (c->blk_used > BLK_ARENA - BLK_MAX)
+    if (c->blk_used > BLK_ARENA - BLK_MAX - 1)
         cpu_block_flush(c);
     uint32_t phys = (uint32_t)tag;
     struct insn *ins = &c->blk_arena[c->blk_used];
@@ -292,23 +321,23 @@ bool cpu_block_build(struct cpu *c, uint32_t eip, uint32_t off, uint64_t tag, st
     }
     if (!k)
         return false;
+    /* The fast instructions, the end mark the fast loop stops on, and the
+     * one that needs the exact count after it. */
+    unsigned nfast = k - tail;
+    if (tail)
+        ins[nfast + 1] = ins[nfast];
+    ins[nfast] = (struct insn){ .op = OPR_END, .len = 0 };
     cpu_mark_code(c, phys, pos);
-    c->blk_used += k;
+    c->blk_used += k + 1;
     b->tag = tag;
     b->ins = ins;
-    b->end = ins + (k - tail);
     b->span = (uint16_t)pos;
     b->count = (uint8_t)k;
-    b->nfast = (uint8_t)(k - tail);
+    b->nfast = (uint8_t)nfast;
     return true;
 }
 
 uint64_t cpu_block_icount(const struct cpu *c)
 {
-    const struct block *b = c->blk_cur;
-    uint32_t want = c->eip - c->blk_eip, at = 0;
-    unsigned i = 0;
-    while (i < b->nfast && at != want)
-        at += b->ins[i++].len;
-    return c->blk_n + i;
+    return c->blk_n + run_index(c);
 }

@@ -113,7 +113,7 @@ static void stop_for(struct cpu *c, enum cpu_watch kind, uint32_t addr)
     c->hit = (struct cpu_debug_hit){ true, kind, addr };
     c->stop_req = true;
     c->events = true;
-    c->blk_stop = NULL; /* and now: a decoded run ends after this instruction */
+    cpu_run_stop(c); /* and now: a decoded run ends after this instruction */
 }
 
 bool cpu_break_hit(struct cpu *c)

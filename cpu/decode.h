@@ -45,7 +45,11 @@ enum run_op {
     OPR_SETCC_r,                         /* + condition 0-15: SETcc r8 */
     OPR_CMOV_rr_d = OPR_SETCC_r + 16,    /* + condition 0-15 */
     OPR_CMOV_rm_d = OPR_CMOV_rr_d + 16,  /* + condition 0-15, 32-bit addressing */
-    OPR_COUNT = OPR_CMOV_rm_d + 16
+    /* Not instructions: the entry after a run's last fast instruction,
+     * where the fast loop leaves it (length 0), and what cpu_run_stop
+     * writes over the rest of a run that must end early. */
+    OPR_END = OPR_CMOV_rm_d + 16, OPR_STOPPED,
+    OPR_COUNT
 };
 
 /* insn.flags */

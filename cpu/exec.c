@@ -375,13 +375,12 @@ static void bound(struct cpu *c, const struct insn *in, unsigned bits)
         cpu_fault(c, EXC_BR, 0);
 }
 
-/* A conditional branch that is taken: a decoded run goes on past its
- * conditional branches, so one taken ends the run there. */
+/* A conditional branch that is taken.  A decoded run goes on past its
+ * conditional branches; the fast loop ends it where the EIP an
+ * instruction returns is not the next one's. */
 static ALWAYS_INLINE uint32_t branch_taken(struct cpu *c, uint32_t target, bool o32)
 {
-    target = jump_near(c, target, o32);
-    c->blk_stop = NULL;
-    return target;
+    return jump_near(c, target, o32);
 }
 
 static ALWAYS_INLINE uint32_t loop_op(struct cpu *c, const struct insn *in, uint32_t nip, int kind)
@@ -864,7 +863,6 @@ static ALWAYS_INLINE uint32_t exec_insn(struct cpu *c, const struct insn *in, ui
             nip += in->imm;                                                   \
             if (unlikely(nip > c->seg[S_CS].limit))                           \
                 cpu_fault(c, EXC_GP, 0);                                      \
-            c->blk_stop = NULL;                                               \
         }                                                                     \
         break;
     RUN_JCC_CASE(0) RUN_JCC_CASE(1) RUN_JCC_CASE(2) RUN_JCC_CASE(3) RUN_JCC_CASE(4) RUN_JCC_CASE(5)
@@ -988,6 +986,8 @@ static ALWAYS_INLINE uint32_t exec_insn(struct cpu *c, const struct insn *in, ui
         if (c->mi->model == CPU_8086)
             break; /* the 8086 has no #UD; undefined encodings are excluded from its tests */
         cpu_fault(c, EXC_UD, 0);
+    case OPR_END: case OPR_STOPPED:
+        return nip + 1; /* not the next instruction's EIP: the fast loop leaves */
 #if defined(__GNUC__)
     default:
         __builtin_unreachable(); /* the decoder produces only listed ops */
@@ -1087,31 +1087,43 @@ enum cpu_exit cpu_run_inner(struct cpu *c)
             uint64_t tag = c->fp_btag + off;
             struct block *b = &c->blk[blk_hash((uint32_t)tag)];
             if (likely(b->tag == tag) && likely(n < limit_run || n + b->count <= limit)) {
-                const struct insn *in = b->ins;
+                /* The entry may be flushed under the run: what the end
+                 * needs is read now. */
+                struct insn *in = b->ins, *ins = in;
+                unsigned nfast = b->nfast, count = b->count;
+                uint32_t next;
                 c->blk_cur = b;
+                c->blk_ins = ins;
                 c->blk_eip = eip;
                 c->blk_n = n;
-                c->blk_stop = b->end;
-                while (in < c->blk_stop) {
+                /* Until an instruction returns another EIP than the next
+                 * one: a taken branch, or the end mark (OPR_END, or
+                 * OPR_STOPPED where cpu_run_stop cut the run short). */
+                for (;;) {
                     uint64_t unused;
                     c->eip = eip;
-                    eip += in->len; /* in the same register as the result */
-                    eip = exec_insn(c, in, eip, &unused);
+                    next = eip + in->len;
+                    eip = exec_insn(c, in, next, &unused);
+                    if (unlikely(eip != next))
+                        break;
                     in++;
                 }
                 c->blk_cur = NULL;
-                if (likely(c->blk_stop)) {
-                    n += b->nfast;
-                    if (b->count != b->nfast) {
+                if (in->op == OPR_END) {
+                    eip = next;
+                    n += nfast;
+                    if (count != nfast) {
                         /* The last instruction, with the exact count. */
                         c->eip = eip;
                         c->icount = n;
-                        eip = exec_exact(c, in, eip);
+                        eip = exec_exact(c, in + 1, eip);
                         n = c->icount;
                     }
+                } else if (in->op == OPR_STOPPED) {
+                    eip = next - in->len; /* its address: it kept its length */
+                    n += (uint64_t)(in - ins);
                 } else {
-                    /* A taken branch, or a write to the run's code. */
-                    n += (uint64_t)(in - b->ins);
+                    n += (uint64_t)(in - ins) + 1; /* a taken branch */
                 }
                 continue;
             }

@@ -125,8 +125,7 @@ struct icache_entry {
 #define BLK_ARENA (1u << 16)       /* instructions in the arena */
 struct block {
     uint64_t tag;             /* like an icache tag; 0 = invalid */
-    const struct insn *ins;
-    const struct insn *end;   /* ins + nfast */
+    struct insn *ins;         /* in the arena: nfast, OPR_END, the exact one */
     uint16_t span;            /* bytes from the first instruction's start to the last's end */
     uint8_t nfast;            /* instructions run by the fast loop */
     uint8_t count;            /* nfast, plus 1 if the last needs the exact count */
@@ -269,14 +268,14 @@ struct cpu {
     struct icache_entry icache[ICACHE_SIZE];
 
     /* Decoded runs (block.c); while one runs, blk_cur is it, entered at
-     * EIP blk_eip with count blk_n, and the fast loop continues while its
-     * position is below blk_stop (which a write to its code clears). */
+     * EIP blk_eip with count blk_n, its instructions at blk_ins (the
+     * block entry itself may be flushed under it). */
     struct block *blk;
     unsigned blk_cap;          /* instructions per run, BLK_MAX unless capped */
     struct insn *blk_arena;
     unsigned blk_used;
-    const struct block *blk_cur;
-    const struct insn *blk_stop;
+    struct block *blk_cur;
+    struct insn *blk_ins;
     uint32_t blk_eip;
     uint64_t blk_n;
 
@@ -625,6 +624,9 @@ bool cpu_block_build(struct cpu *c, uint32_t eip, uint32_t off, uint64_t tag, st
 /* The instruction count while a run executes: from its start and how far
  * into it c->eip is. */
 uint64_t cpu_block_icount(const struct cpu *c);
+/* The run executing now, if any, ends after the instruction at c->eip:
+ * a write to its code, a flush, a debugger's stop. */
+void cpu_run_stop(struct cpu *c);
 
 /* ---- execution ------------------------------------------------------ */
 /* The interpreter loop with the execution switch (exec.c): runs until the
