@@ -36,14 +36,19 @@ void cpu_block_flush(struct cpu *c)
     if (!c->blk)
         return;
     cpu_run_stop(c);
+    struct block *cur = c->blk_cur, keep = cur ? *cur : (struct block){ 0 };
     memset(c->blk, 0, BLK_SIZE * sizeof(*c->blk));
+    if (cur) {
+        *cur = keep; /* the running run ends with what it is; the arena's rest is free */
+        cur->tag = 0;
+    }
     c->blk_used = 0;
 }
 
 /* The position in the running run of the instruction at c->eip. */
 static unsigned run_index(const struct cpu *c)
 {
-    const struct insn *ins = c->blk_ins;
+    const struct insn *ins = c->blk_cur->ins;
     uint32_t want = c->eip - c->blk_eip, at = 0;
     unsigned i = 0;
     while (at != want && ins[i].op != OPR_END && ins[i].op != OPR_STOPPED)
@@ -59,14 +64,13 @@ void cpu_run_stop(struct cpu *c)
      * the fast loop leaves on the next, without the exact-count one.  The
      * instruction running now was dispatched already (its handler may
      * still read its operands, which stay).  The run, damaged, leaves the
-     * cache unless a flush emptied its entry already. */
-    struct insn *in = c->blk_ins + run_index(c);
+     * cache. */
+    struct insn *in = c->blk_cur->ins + run_index(c);
     if (in->op != OPR_END && in->op != OPR_STOPPED)
         for (in++; in->op != OPR_END && in->op != OPR_STOPPED; in++)
             in->op = OPR_STOPPED;
     in->op = OPR_STOPPED;
-    if (c->blk_cur->ins == c->blk_ins)
-        c->blk_cur->tag = 0;
+    c->blk_cur->tag = 0;
 }
 
 bool cpu_block_invalidate(struct cpu *c, uint32_t start, uint32_t len, uint64_t w0, uint64_t w1)

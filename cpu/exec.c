@@ -1087,13 +1087,9 @@ enum cpu_exit cpu_run_inner(struct cpu *c)
             uint64_t tag = c->fp_btag + off;
             struct block *b = &c->blk[blk_hash((uint32_t)tag)];
             if (likely(b->tag == tag) && likely(n < limit_run || n + b->count <= limit)) {
-                /* The entry may be flushed under the run: what the end
-                 * needs is read now. */
-                struct insn *in = b->ins, *ins = in;
-                unsigned nfast = b->nfast, count = b->count;
+                const struct insn *in = b->ins;
                 uint32_t next;
                 c->blk_cur = b;
-                c->blk_ins = ins;
                 c->blk_eip = eip;
                 c->blk_n = n;
                 /* Until an instruction returns another EIP than the next
@@ -1109,21 +1105,21 @@ enum cpu_exit cpu_run_inner(struct cpu *c)
                     in++;
                 }
                 c->blk_cur = NULL;
-                if (in->op == OPR_END) {
+                if (likely(in->op < OPR_END)) {
+                    n += (uint64_t)(in - b->ins) + 1; /* a taken branch */
+                } else if (in->op == OPR_END) {
                     eip = next;
-                    n += nfast;
-                    if (count != nfast) {
+                    n += b->nfast;
+                    if (b->count != b->nfast) {
                         /* The last instruction, with the exact count. */
                         c->eip = eip;
                         c->icount = n;
                         eip = exec_exact(c, in + 1, eip);
                         n = c->icount;
                     }
-                } else if (in->op == OPR_STOPPED) {
-                    eip = next - in->len; /* its address: it kept its length */
-                    n += (uint64_t)(in - ins);
                 } else {
-                    n += (uint64_t)(in - ins) + 1; /* a taken branch */
+                    eip = next - in->len; /* OPR_STOPPED's address: it kept its length */
+                    n += (uint64_t)(in - b->ins);
                 }
                 continue;
             }

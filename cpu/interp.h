@@ -129,6 +129,7 @@ struct block {
     uint16_t span;            /* bytes from the first instruction's start to the last's end */
     uint8_t nfast;            /* instructions run by the fast loop */
     uint8_t count;            /* nfast, plus 1 if the last needs the exact count */
+    uint8_t pad[12];          /* 32 bytes: indexed by a shift */
 };
 #define BLK_NOTAG (1ull << 40) /* in fp_btag: no run here */
 static inline uint32_t blk_hash(uint32_t phys)
@@ -268,14 +269,13 @@ struct cpu {
     struct icache_entry icache[ICACHE_SIZE];
 
     /* Decoded runs (block.c); while one runs, blk_cur is it, entered at
-     * EIP blk_eip with count blk_n, its instructions at blk_ins (the
-     * block entry itself may be flushed under it). */
+     * EIP blk_eip with count blk_n (a flush under it keeps the entry's
+     * instructions and length, and drops its tag). */
     struct block *blk;
     unsigned blk_cap;          /* instructions per run, BLK_MAX unless capped */
     struct insn *blk_arena;
     unsigned blk_used;
     struct block *blk_cur;
-    struct insn *blk_ins;
     uint32_t blk_eip;
     uint64_t blk_n;
 
