@@ -1088,27 +1088,28 @@ enum cpu_exit cpu_run_inner(struct cpu *c)
             struct block *b = &c->blk[blk_hash((uint32_t)tag)];
             if (likely(b->tag == tag) && likely(n < limit_run || n + b->count <= limit)) {
                 const struct insn *in = b->ins;
-                uint32_t next;
+                uint32_t nip;
                 c->blk_cur = b;
                 c->blk_eip = eip;
                 c->blk_n = n;
                 /* Until an instruction returns another EIP than the next
                  * one: a taken branch, or the end mark (OPR_END, or
-                 * OPR_STOPPED where cpu_run_stop cut the run short). */
+                 * OPR_STOPPED where cpu_run_stop cut the run short).  eip
+                 * steps to the next instruction in place. */
                 for (;;) {
                     uint64_t unused;
                     c->eip = eip;
-                    next = eip + in->len;
-                    eip = exec_insn(c, in, next, &unused);
-                    if (unlikely(eip != next))
+                    eip += in->len;
+                    nip = exec_insn(c, in, eip, &unused);
+                    if (unlikely(nip != eip))
                         break;
                     in++;
                 }
                 c->blk_cur = NULL;
                 if (likely(in->op < OPR_END)) {
-                    n += (uint64_t)(in - b->ins) + 1; /* a taken branch */
+                    eip = nip; /* a taken branch */
+                    n += (uint64_t)(in - b->ins) + 1;
                 } else if (in->op == OPR_END) {
-                    eip = next;
                     n += b->nfast;
                     if (b->count != b->nfast) {
                         /* The last instruction, with the exact count. */
@@ -1118,7 +1119,7 @@ enum cpu_exit cpu_run_inner(struct cpu *c)
                         n = c->icount;
                     }
                 } else {
-                    eip = next - in->len; /* OPR_STOPPED's address: it kept its length */
+                    eip -= in->len; /* OPR_STOPPED's address: it kept its length */
                     n += (uint64_t)(in - b->ins);
                 }
                 continue;
