@@ -422,6 +422,15 @@ void cpu_mark_code(struct cpu *c, uint32_t phys, unsigned len)
  * or ROM and all of it (as far as EIP can reach it) is inside CS's limit. */
 static void fetch_window(struct cpu *c, uint32_t lin)
 {
+    struct fetch_win *w = &c->fwin[(lin >> 12) & (FWIN_SIZE - 1)];
+    if (w->gen == c->fwin_gen && w->lin == (lin & ~0xFFFu)) {
+        c->fp_lo = w->lo;
+        c->fp_size = w->size;
+        c->fp_host = w->host;
+        c->fp_tag = w->tag;
+        c->fp_btag = w->btag;
+        return;
+    }
     c->fp_size = 0;
     uint32_t phys = cpu_translate_fetch(c, lin);
     const struct bus_page *p = bus_page(c->bus, phys);
@@ -449,11 +458,12 @@ static void fetch_window(struct cpu *c, uint32_t lin)
     c->fp_host = p->host + (lo - start);
     c->fp_tag = ICTAG((phys & ~0xFFFu) + (lo - start), c->icmode);
     c->fp_btag = c->fp_tag | (cut ? BLK_NOTAG : 0);
+    *w = (struct fetch_win){ c->fwin_gen, lin & ~0xFFFu, lo, size, c->fp_tag, c->fp_btag, c->fp_host };
 }
 
 void cpu_fetch_invalidate(struct cpu *c)
 {
-    c->fp_size = 0;
+    cpu_fetch_forget(c);
     c->icmode = ICMODE_VALID | ((c->seg[S_CS].attr >> 14) & 1);
 }
 

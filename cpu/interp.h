@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cpu/cpu.h"
 #include "cpu/decode.h"
@@ -90,7 +91,7 @@ extern const struct cpu_model_info cpu_models[CPU_NMODELS];
 
 /* A software TLB entry: linear page -> host page, separately for reads and
  * writes.  A tag of 1 never matches (page tags are 4 KiB aligned). */
-#define TLB_BITS 8
+#define TLB_BITS 10
 #define TLB_SIZE (1u << TLB_BITS)
 #define TLB_INVALID 1u
 struct tlb_entry {
@@ -119,10 +120,11 @@ struct icache_entry {
  * with the exact instruction count.  Headers are found by hashing the
  * run's physical address; the instructions sit in one arena, emptied with
  * all headers when it fills. */
-#define BLK_BITS 14
+#define FWIN_SIZE 256 /* remembered fetch windows (struct cpu, fwin) */
+#define BLK_BITS 16
 #define BLK_SIZE (1u << BLK_BITS)
 #define BLK_MAX 32                 /* instructions per run */
-#define BLK_ARENA (1u << 16)       /* instructions in the arena */
+#define BLK_ARENA (1u << 18)       /* instructions in the arena */
 struct block {
     uint64_t tag;             /* like an icache tag; 0 = invalid */
     struct insn *ins;         /* in the arena: nfast, OPR_END, the exact one */
@@ -300,6 +302,18 @@ struct cpu {
     FILE *trace_held;                /* the trace until tfilter.from is reached */
     cpu_disasm_fn tdisasm;           /* the trace's disassembler, or NULL */
     void *tdisasm_opaque;
+
+    /* Fetch windows set up before, by linear page: kernel code calls
+     * across pages every few dozen instructions, and a window costs a TLB
+     * lookup and a bus page.  Valid while fwin_gen is theirs: whatever
+     * forgets the window (cpu_fetch_forget) forgets them all. */
+    struct fetch_win {
+        uint32_t gen, lin; /* lin: the page */
+        uint32_t lo, size;
+        uint64_t tag, btag;
+        const uint8_t *host;
+    } fwin[FWIN_SIZE];
+    uint32_t fwin_gen;
 };
 
 /* ---- general registers ------------------------------------------------ */
@@ -588,6 +602,16 @@ slow:
 void cpu_icache_flush(struct cpu *c);
 /* Forgets the fetch window (CS, the memory map or the TLB changed). */
 void cpu_fetch_invalidate(struct cpu *c);
+/* The fetch window and the remembered ones are stale (the TLB, CS, the
+ * map changed). */
+static inline void cpu_fetch_forget(struct cpu *c)
+{
+    c->fp_size = 0;
+    if (++c->fwin_gen == 0) { /* a wrapped generation could match an old entry */
+        memset(c->fwin, 0, sizeof(c->fwin));
+        c->fwin_gen = 1;
+    }
+}
 /* Sets the fetch window for CS:EIP (empty where there is none); a fault
  * translating the page is the instruction fetch's. */
 void cpu_fetch_window(struct cpu *c);

@@ -41,7 +41,7 @@ void cpu_tlb_init(struct cpu *c)
         }
         c->tlb_nused[u] = 0;
     }
-    c->fp_size = 0;
+    cpu_fetch_forget(c);
 }
 
 /* Only the entries filled since the last flush can be valid: a guest that
@@ -57,7 +57,7 @@ void cpu_tlb_flush(struct cpu *c)
         }
         c->tlb_nused[u] = 0;
     }
-    c->fp_size = 0;
+    cpu_fetch_forget(c);
 }
 
 void cpu_tlb_flush_nonglobal(struct cpu *c)
@@ -76,7 +76,7 @@ void cpu_tlb_flush_nonglobal(struct cpu *c)
         }
         c->tlb_nused[u] = (uint16_t)keep;
     }
-    c->fp_size = 0;
+    cpu_fetch_forget(c);
 }
 
 void cpu_tlb_flush_page(struct cpu *c, uint32_t lin)
@@ -84,7 +84,7 @@ void cpu_tlb_flush_page(struct cpu *c, uint32_t lin)
     unsigned i = (lin >> 12) & (TLB_SIZE - 1);
     for (unsigned u = 0; u < 2; u++)
         tlb_clear(&c->tlb[u][i]);
-    c->fp_size = 0;
+    cpu_fetch_forget(c);
 }
 
 void cpu_check_map(struct cpu *c)

@@ -93,3 +93,72 @@ Test(cpu_tlb, a_cr3_write_keeps_global_entries_listed)
     cr_expect(c->tlb_nused[0] == 0);
     pk_free(&m);
 }
+
+/* A fetch window remembered for a linear page (cpu/cpu.c, fwin) goes with
+ * the translation: after the guest remaps the page and invalidates it
+ * (INVLPG, or a CR3 write), a call there runs the new page's code. */
+static void remapped_code_runs_after(const uint8_t *flush, unsigned flush_len)
+{
+    struct pk m;
+    pk_init(&m, CPU_P6);
+    struct cpu *c = m.cpu;
+    /* Page directory at 10000h, one table at 11000h mapping the first
+     * 256 KiB to itself, except linear 5000h, which maps to 6000h. */
+    bus_write(&m.bus, 0x10000, 0x11000 | 0x7, 4);
+    for (uint32_t p = 0; p < 0x40; p++)
+        bus_write(&m.bus, 0x11000 + 4 * p, (p << 12) | 0x7, 4);
+    bus_write(&m.bus, 0x11000 + 4 * 5, 0x6000 | 0x7, 4);
+    const uint8_t at6000[] = { 0xB8, 0x01, 0x00, 0x00, 0x00, 0xC3 }; /* mov eax,1 ; ret */
+    const uint8_t at7000[] = { 0xBB, 0x02, 0x00, 0x00, 0x00, 0xC3 }; /* mov ebx,2 ; ret */
+    for (unsigned i = 0; i < sizeof(at6000); i++) {
+        bus_write8(&m.bus, 0x6000 + i, at6000[i]);
+        bus_write8(&m.bus, 0x7000 + i, at7000[i]);
+    }
+    uint8_t code[64];
+    unsigned n = 0;
+    /* 1000: call 5000h ; mov dword [11014h], 7007h ; <flush> ; call 5000h ; hlt */
+    code[n++] = 0xE8;
+    uint32_t rel = 0x5000 - (PK_CODE + 5);
+    memcpy(&code[n], &rel, 4);
+    n += 4;
+    const uint8_t remap[] = { 0xC7, 0x05, 0x14, 0x10, 0x01, 0x00, 0x07, 0x70, 0x00, 0x00 };
+    memcpy(&code[n], remap, sizeof(remap));
+    n += sizeof(remap);
+    memcpy(&code[n], flush, flush_len);
+    n += flush_len;
+    code[n++] = 0xE8;
+    rel = 0x5000 - (PK_CODE + n + 4);
+    memcpy(&code[n], &rel, 4);
+    n += 4;
+    pk_code(&m, code, n);
+
+    struct cpu_state st = m.base;
+    st.cr0 |= 0x80000001u; /* PE, PG */
+    st.cr3 = 0x10000;
+    st.seg[S_CS] = (struct cpu_seg){ 0x08, 0, 0xFFFFFFFFu, 0xC09B };
+    for (int s = 0; s < S_NSEG; s++)
+        if (s != S_CS)
+            st.seg[s] = (struct cpu_seg){ 0x10, 0, 0xFFFFFFFFu, 0xC093 };
+    st.gpr[R_ESP] = 0x9000;
+    st.gpr[R_EAX] = st.gpr[R_EBX] = 0;
+    st.eip = PK_CODE;
+    cpu_set_state(c, &st);
+    enum cpu_exit why = cpu_run(c, 1000, NULL);
+    cpu_get_state(c, &st);
+    cr_expect(why == CPU_EXIT_HALT, "exit %d at %08X", (int)why, st.eip);
+    cr_expect(st.gpr[R_EAX] == 1, "the first call ran the first page: EAX=%08X", st.gpr[R_EAX]);
+    cr_expect(st.gpr[R_EBX] == 2, "the second call ran the remapped page: EBX=%08X", st.gpr[R_EBX]);
+    pk_free(&m);
+}
+
+Test(cpu_tlb, code_remapped_and_invlpg_runs_the_new_page)
+{
+    const uint8_t invlpg[] = { 0x0F, 0x01, 0x3D, 0x00, 0x50, 0x00, 0x00 }; /* invlpg [5000h] */
+    remapped_code_runs_after(invlpg, sizeof(invlpg));
+}
+
+Test(cpu_tlb, code_remapped_and_cr3_written_runs_the_new_page)
+{
+    const uint8_t reload[] = { 0x0F, 0x20, 0xD9, 0x0F, 0x22, 0xD9 }; /* mov ecx,cr3 ; mov cr3,ecx */
+    remapped_code_runs_after(reload, sizeof(reload));
+}
