@@ -233,7 +233,7 @@ void cpu_write_eflags(struct cpu *c, uint32_t val, uint32_t mask)
     c->eflags = v & ~ARITH_FLAGS;
     /* Single-stepping and alignment checking run in the careful lane. */
     if (v & (F_TF | F_AC))
-        c->events = true;
+        cpu_events_raise(c);
     if (cpu_ac_active(c) != ac_before)
         cpu_tlb_flush(c);
 }
@@ -242,7 +242,7 @@ void cpu_set_intr(struct cpu *c, bool level)
 {
     c->intr = level;
     if (level)
-        c->events = true;
+        cpu_events_raise(c);
 }
 
 void cpu_set_intr_ack(struct cpu *c, uint8_t (*ack)(void *opaque), void *opaque)
@@ -254,13 +254,13 @@ void cpu_set_intr_ack(struct cpu *c, uint8_t (*ack)(void *opaque), void *opaque)
 void cpu_set_nmi(struct cpu *c)
 {
     c->nmi = true;
-    c->events = true;
+    cpu_events_raise(c);
 }
 
 void cpu_request_stop(struct cpu *c)
 {
     c->stop_req = true;
-    c->events = true;
+    cpu_events_raise(c);
 }
 
 /* A trace that starts at from= waits, held, until the count gets there:
@@ -275,7 +275,7 @@ static void trace_hold(struct cpu *c)
         c->trace_held = c->trace;
         c->trace = NULL;
     }
-    c->events = true;
+    cpu_events_raise(c);
 }
 
 void cpu_set_trace(struct cpu *c, FILE *f)
@@ -518,7 +518,7 @@ void cpu_rep_suspend(struct cpu *c, const struct insn *in)
     c->resume_cs_base = c->seg[S_CS].base;
     c->resume_mode = c->icmode;
     c->resume_valid = true;
-    c->events = true;
+    cpu_events_raise(c);
 }
 
 static bool take_interrupt(struct cpu *c)
@@ -558,6 +558,8 @@ bool cpu_check_events(struct cpu *c, enum cpu_exit *why)
     /* Stay in the careful lane while something can still need attention. */
     c->events = c->nmi || c->intr || c->trace || (c->eflags & F_TF) || c->dbg_active ||
                 cpu_ac_active(c) || c->resume_valid;
+    if (c->events)
+        c->fp_size = 0;
     return false;
 }
 
@@ -583,7 +585,7 @@ static enum cpu_exit run_loop(struct cpu *c)
         if (c->icount >= c->run_limit)
             return CPU_EXIT_BUDGET;
     }
-    c->events = true;
+    cpu_events_raise(c);
     return cpu_run_inner(c);
 }
 

@@ -41,7 +41,7 @@ void cpu_debug_changed(struct cpu *c)
         /* RW=10b (I/O) is defined only with CR4.DE; checked at each I/O. */
     }
     cpu_tlb_flush(c);
-    c->events = true;
+    cpu_events_raise(c);
 }
 
 static NORETURN void debug_fault(struct cpu *c, uint32_t dr6_bits)

@@ -112,7 +112,7 @@ static void stop_for(struct cpu *c, enum cpu_watch kind, uint32_t addr)
 {
     c->hit = (struct cpu_debug_hit){ true, kind, addr };
     c->stop_req = true;
-    c->events = true;
+    cpu_events_raise(c);
     cpu_run_stop(c); /* and now: a decoded run ends after this instruction */
 }
 

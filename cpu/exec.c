@@ -751,7 +751,7 @@ static ALWAYS_INLINE uint32_t exec_insn(struct cpu *c, const struct insn *in, ui
         if (c->cpl != 0)
             cpu_fault(c, EXC_GP, 0);
         c->halted = true;
-        c->events = true;
+        cpu_events_raise(c);
         break;
     case OP_CMC: set_cf(c, !get_cf(c)); break;
     case OP_CLC: set_cf(c, 0); break;
@@ -1057,31 +1057,37 @@ enum cpu_exit cpu_run_inner(struct cpu *c)
     /* Below this count any run fits the budget. */
     const uint64_t limit_run = limit >= BLK_MAX ? limit - BLK_MAX + 1 : 0;
     for (;;) {
-        if (unlikely(c->events)) {
-            /* Interrupts, halts and stops; then, while anything that needs
-             * per-instruction care is on, the careful lane. */
-            enum cpu_exit why;
-            c->eip = eip;
-            c->icount = n;
-            if (cpu_check_events(c, &why))
-                return why;
-            if (unlikely(n >= limit))
-                return CPU_EXIT_BUDGET;
-            eip = c->eip;
-            if (!c->events)
-                continue; /* nothing needs care: the fast path */
-            eip = careful_step(c, eip, &scratch);
-            n = c->icount;
-            continue;
-        }
+        /* A raised event empties the window (cpu_events_raise), so its
+         * miss is the one test per run that both need. */
         uint32_t off = eip - c->fp_lo;
-        /* Within the budget only: the window's translation may fault, and
-         * that is the next instruction's fetch. */
-        if (unlikely(off >= c->fp_size) && n < limit) {
-            c->eip = eip;
-            c->icount = n;
-            cpu_fetch_window(c);
-            off = eip - c->fp_lo;
+        if (unlikely(off >= c->fp_size)) {
+            c->blk_cur = NULL;
+            if (c->events) {
+                /* Interrupts, halts and stops; then, while anything that
+                 * needs per-instruction care is on, the careful lane. */
+                enum cpu_exit why;
+                c->eip = eip;
+                c->icount = n;
+                if (cpu_check_events(c, &why))
+                    return why;
+                if (unlikely(n >= limit))
+                    return CPU_EXIT_BUDGET;
+                eip = c->eip;
+                if (!c->events)
+                    continue; /* nothing needs care: the fast path */
+                eip = careful_step(c, eip, &scratch);
+                n = c->icount;
+                c->fp_size = 0; /* set up by its fetch, maybe, with events still on */
+                continue;
+            }
+            /* Within the budget only: the window's translation may fault,
+             * and that is the next instruction's fetch. */
+            if (n < limit) {
+                c->eip = eip;
+                c->icount = n;
+                cpu_fetch_window(c);
+                off = eip - c->fp_lo;
+            }
         }
         if (likely(off < c->fp_size)) {
             uint64_t tag = c->fp_btag + off;
@@ -1105,7 +1111,10 @@ enum cpu_exit cpu_run_inner(struct cpu *c)
                         break;
                     in++;
                 }
-                c->blk_cur = NULL;
+                /* blk_cur stays until a path that runs anything else
+                 * (the window's miss, a build, the exact-count
+                 * instruction) clears it: from a taken branch into the
+                 * next run nothing reads it. */
                 if (likely(in->op < OPR_END)) {
                     eip = nip; /* a taken branch */
                     n += (uint64_t)(in - b->ins) + 1;
@@ -1113,17 +1122,20 @@ enum cpu_exit cpu_run_inner(struct cpu *c)
                     n += b->nfast;
                     if (b->count != b->nfast) {
                         /* The last instruction, with the exact count. */
+                        c->blk_cur = NULL;
                         c->eip = eip;
                         c->icount = n;
                         eip = exec_exact(c, in + 1, eip);
                         n = c->icount;
                     }
                 } else {
+                    c->blk_cur = NULL;
                     eip -= in->len; /* OPR_STOPPED's address: it kept its length */
                     n += (uint64_t)(in - b->ins);
                 }
                 continue;
             }
+            c->blk_cur = NULL;
             if (b->tag != tag && n < limit && cpu_block_build(c, eip, off, tag, b))
                 continue;
         }

@@ -15,7 +15,7 @@ static void nmi_unblock(struct cpu *c)
 {
     c->nmi_blocked = false;
     if (c->nmi)
-        c->events = true;
+        cpu_events_raise(c);
 }
 
 static void real_far_jump(struct cpu *c, uint16_t sel, uint32_t off, bool o32)

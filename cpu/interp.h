@@ -602,6 +602,17 @@ slow:
 void cpu_icache_flush(struct cpu *c);
 /* Forgets the fetch window (CS, the memory map or the TLB changed). */
 void cpu_fetch_invalidate(struct cpu *c);
+/* Something needs the loop's attention between instructions.  The fast
+ * loop tests only the fetch window per run, so a raised event empties
+ * the window too (it stays empty while events is set: the loop empties it
+ * again after the careful lane used it), and the window's miss path tests
+ * events. */
+static inline void cpu_events_raise(struct cpu *c)
+{
+    c->events = true;
+    c->fp_size = 0;
+}
+
 /* The fetch window and the remembered ones are stale (the TLB, CS, the
  * map changed). */
 static inline void cpu_fetch_forget(struct cpu *c)

@@ -206,7 +206,7 @@ void cpu_load(struct cpu *c, struct sv_reader *r, unsigned version)
     c->db_hits = 0;
     c->stop_req = false;
     c->exit_now = false;
-    c->events = true; /* re-examined at the next instruction */
+    cpu_events_raise(c); /* re-examined at the next instruction */
     cpu_debug_changed(c);
     cpu_tlb_flush(c);
     cpu_icache_flush(c);
@@ -229,5 +229,5 @@ void cpu_restore_backup(struct cpu *c, struct cpu *b)
      * marks: what the copy still caches must go. */
     cpu_tlb_flush(c);
     cpu_icache_flush(c);
-    c->events = true;
+    cpu_events_raise(c);
 }

@@ -125,7 +125,7 @@ void cpu_set_cs(struct cpu *c, const struct cpu_seg *cs, unsigned cpl)
         c->tlbp = c->tlb[cpl == 3];
         if (cpu_ac_active(c)) {
             cpu_tlb_flush(c);
-            c->events = true;
+            cpu_events_raise(c);
         }
     }
 }

@@ -49,7 +49,7 @@ static void write_cr0(struct cpu *c, uint32_t v)
     if (changed & (CR0_PG | CR0_WP | CR0_PE | CR0_AM))
         cpu_tlb_flush(c);
     if (changed & CR0_AM)
-        c->events = true;
+        cpu_events_raise(c);
     if (changed & CR0_PE)
         cpu_mode_changed(c);
 }
