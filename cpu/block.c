@@ -45,13 +45,19 @@ void cpu_block_flush(struct cpu *c)
     c->blk_used = 0;
 }
 
+/* A run's end: its OPR_END entry, or where cpu_run_stop cut it. */
+static bool run_mark(const struct insn *in)
+{
+    return in->op == OPR_END || in->op == OPR_STOPPED;
+}
+
 /* The position in the running run of the instruction at c->eip. */
 static unsigned run_index(const struct cpu *c)
 {
     const struct insn *ins = c->blk_cur->ins;
     uint32_t want = c->eip - c->blk_eip, at = 0;
     unsigned i = 0;
-    while (at != want && ins[i].op != OPR_END && ins[i].op != OPR_STOPPED)
+    while (at != want && !run_mark(&ins[i]))
         at += ins[i++].len;
     return i;
 }
@@ -66,9 +72,10 @@ void cpu_run_stop(struct cpu *c)
      * still read its operands, which stay).  The run, damaged, leaves the
      * cache. */
     struct insn *in = c->blk_cur->ins + run_index(c);
-    if (in->op != OPR_END && in->op != OPR_STOPPED)
-        for (in++; in->op != OPR_END && in->op != OPR_STOPPED; in++)
-            in->op = OPR_STOPPED;
+    if (!run_mark(in))
+        in++;
+    for (; !run_mark(in); in++)
+        in->op = OPR_STOPPED;
     in->op = OPR_STOPPED;
     c->blk_cur->tag = 0;
 }

@@ -93,6 +93,7 @@ extern const struct cpu_model_info cpu_models[CPU_NMODELS];
  * writes.  A tag of 1 never matches (page tags are 4 KiB aligned). */
 #define TLB_BITS 10
 #define TLB_SIZE (1u << TLB_BITS)
+#define FWIN_SIZE 256 /* fetch windows remembered by linear page (struct cpu, fwin) */
 #define TLB_INVALID 1u
 struct tlb_entry {
     uint32_t tag_r, tag_w;
@@ -120,7 +121,6 @@ struct icache_entry {
  * with the exact instruction count.  Headers are found by hashing the
  * run's physical address; the instructions sit in one arena, emptied with
  * all headers when it fills. */
-#define FWIN_SIZE 256 /* remembered fetch windows (struct cpu, fwin) */
 #define BLK_BITS 16
 #define BLK_SIZE (1u << BLK_BITS)
 #define BLK_MAX 32                 /* instructions per run */
