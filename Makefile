@@ -14,8 +14,16 @@ NOPIE_FLAGS := $(if $(filter 0,$(PIE)),$(shell echo 'int main(void){return 0;}' 
                  $(CC) -fno-pie -no-pie -x c -o /dev/null - >/dev/null 2>&1 && echo -fno-pie -no-pie))
 CFLAGS  ?= $(OPT) -g $(NOPIE_FLAGS)
 WARN     = -Wall -Wextra -Wno-unused-parameter
+# SDL=0 builds without the SDL2 window (frontends/display_nosdl.c), as the
+# cross builds do (tests/cross).
+SDL     ?= 1
+ifeq ($(SDL),0)
+SDL_CFLAGS :=
+SDL_LIBS   :=
+else
 SDL_CFLAGS := $(shell pkg-config --cflags sdl2 2>/dev/null)
 SDL_LIBS   := $(shell pkg-config --libs sdl2 2>/dev/null || echo -lSDL2)
+endif
 # libedit: line editing and history for the monitor on a terminal.
 # Optional: without it the monitor reads plain lines (frontends/monitor_edit.c).
 EDIT_CFLAGS := $(shell pkg-config --cflags libedit 2>/dev/null && echo -DPOPEK_HAVE_LIBEDIT)
@@ -29,7 +37,7 @@ BUILD   := build
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 CORE_SRC  := $(sort $(wildcard cpu/*.c mem/*.c devices/*.c machine/*.c disks/*.c))
-FRONT_SRC := $(sort $(wildcard frontends/*.c))
+FRONT_SRC := $(filter-out frontends/display_$(if $(filter 0,$(SDL)),sdl,nosdl).c,$(sort $(wildcard frontends/*.c)))
 
 CORE_OBJ      := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 CORE_OBJ_SAN  := $(CORE_SRC:%.c=$(BUILD)/san/%.o)
@@ -45,6 +53,10 @@ BENCHES :=
 all: popek
 
 popek: $(FRONT_OBJ) $(LIBPOPEK)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(SDL_LIBS) $(EDIT_LIBS)
+
+# The same program inside the build directory (the cross builds' copy).
+$(BUILD)/popek: $(FRONT_OBJ) $(LIBPOPEK)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(SDL_LIBS) $(EDIT_LIBS)
 
 $(LIBPOPEK): $(CORE_OBJ)

@@ -253,7 +253,7 @@ int replay_parse(struct replay *r, const char *text, size_t len, char *err, size
         size_t wl = 0;
         while (s + wl < eol && s[wl] != ' ')
             wl++;
-        int32_t v, dx, dy, dz;
+        int32_t v = 0, dx = 0, dy = 0, dz = 0;
         bool ok;
         if (wl == 3 && !memcmp(s, "end", 3)) {
             s += 3;

@@ -44,6 +44,10 @@ grub-rescue-pc
 syslinux
 syslinux-common
 e2fsprogs
+clang
+binutils-s390x-linux-gnu
+binutils-aarch64-linux-gnu
+qemu-user
 "
 
 BENCH_PACKAGES="

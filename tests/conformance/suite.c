@@ -40,6 +40,7 @@ static const char *exit_name(enum cpu_exit e)
     case CPU_EXIT_SHUTDOWN: return "shutdown";
     case CPU_EXIT_ERROR: return "error";
     case CPU_EXIT_STOP: return "stop";
+    case CPU_EXIT_DEBUG: return "debug";
     }
     return "?";
 }

@@ -336,6 +336,10 @@ static struct result run_one(const struct image *img, enum cpu_model model, uint
         snprintf(reason, sizeof(reason), "no verdict within %llu instructions",
                  (unsigned long long)total);
         break;
+    case CPU_EXIT_DEBUG: /* no breakpoints are set here */
+        snprintf(reason, sizeof(reason), "stopped at a debug event after %llu instructions",
+                 (unsigned long long)total);
+        break;
     }
     if (!reason[0] && r.fails)
         snprintf(reason, sizeof(reason), "%u failed check%s", r.fails, r.fails == 1 ? "" : "s");

@@ -434,6 +434,12 @@ static inline void host_run32(const uint8_t *b, unsigned n, struct regs *io)
     io->r[4] = 0;
     io->flags &= ARITH | 0x2;
 }
+#else
+/* Not an x86-64 Linux host: there is no host CPU to ask. */
+static inline bool host_oracle_init(void)
+{
+    return false;
+}
 #endif /* HOST_ORACLE */
 
 /* ---- comparing the two ----------------------------------------------- */

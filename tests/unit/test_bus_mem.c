@@ -2,6 +2,7 @@
  * MMIO dispatch and splitting, RAM aliases, the A20 mask, block copies and
  * bus_init's argument checks. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tests/unit/unit.h"

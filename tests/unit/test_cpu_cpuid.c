@@ -41,9 +41,10 @@ Test(cpu_cpuid, vendor_and_signature)
         uint32_t g[8] = { 0 };
         struct cpu_state st = run_code(&m, cpuid, 2, g);
         char vendor[13];
-        memcpy(vendor, &st.gpr[R_EBX], 4);
-        memcpy(vendor + 4, &st.gpr[R_EDX], 4);
-        memcpy(vendor + 8, &st.gpr[R_ECX], 4);
+        /* The string's bytes are each register's, low byte first. */
+        const uint32_t parts[3] = { st.gpr[R_EBX], st.gpr[R_EDX], st.gpr[R_ECX] };
+        for (unsigned k = 0; k < 12; k++)
+            vendor[k] = (char)(parts[k / 4] >> (8 * (k % 4)));
         vendor[12] = 0;
         cr_expect(strcmp(vendor, "GenuineIntel") == 0, "%s: vendor \"%s\"", cpu_model_name(want[i].model), vendor);
         cr_expect(st.gpr[R_EAX] >= 1, "%s: max leaf %u", cpu_model_name(want[i].model), st.gpr[R_EAX]);

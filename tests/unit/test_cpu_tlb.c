@@ -119,8 +119,8 @@ static void remapped_code_runs_after(const uint8_t *flush, unsigned flush_len)
     /* 1000: call 5000h ; mov dword [11014h], 7007h ; <flush> ; call 5000h ; hlt */
     code[n++] = 0xE8;
     uint32_t rel = 0x5000 - (PK_CODE + 5);
-    memcpy(&code[n], &rel, 4);
-    n += 4;
+    for (unsigned k = 0; k < 4; k++) /* little-endian, whatever the host */
+        code[n++] = (uint8_t)(rel >> (8 * k));
     const uint8_t remap[] = { 0xC7, 0x05, 0x14, 0x10, 0x01, 0x00, 0x07, 0x70, 0x00, 0x00 };
     memcpy(&code[n], remap, sizeof(remap));
     n += sizeof(remap);
@@ -128,8 +128,8 @@ static void remapped_code_runs_after(const uint8_t *flush, unsigned flush_len)
     n += flush_len;
     code[n++] = 0xE8;
     rel = 0x5000 - (PK_CODE + n + 4);
-    memcpy(&code[n], &rel, 4);
-    n += 4;
+    for (unsigned k = 0; k < 4; k++)
+        code[n++] = (uint8_t)(rel >> (8 * k));
     pk_code(&m, code, n);
 
     struct cpu_state st = m.base;
