@@ -363,6 +363,14 @@ void pci_load(struct pci_bus *pb, struct sv_reader *r, unsigned version)
                     PCI_FUNC(devfn));
             return;
         }
+        /* Read-only bytes are the device's, not the state's: a saved
+         * header may differ only where the guest could write. */
+        for (unsigned k = 0; k < sizeof(cfg); k++)
+            if ((cfg[k] ^ d->config[k]) & ~(d->wmask[k] | d->w1cmask[k])) {
+                sv_fail(r, "PCI function %02x.%u: configuration byte %02Xh is %02Xh, this machine's is %02Xh",
+                        PCI_SLOT(devfn), PCI_FUNC(devfn), k, cfg[k], d->config[k]);
+                return;
+            }
         uint8_t pin = cfg[PCI_INTERRUPT_PIN];
         if (!sv_check(r, !irq || (pin >= 1 && pin <= 4), "pci interrupt state"))
             return;

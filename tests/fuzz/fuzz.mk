@@ -96,3 +96,60 @@ fuzz-fdc: $(BUILD)/fuzz/fuzz-fdc
 	@python3 tests/fuzz/fdc_seeds.py $(BUILD)/fuzz/corpus-fdc
 	$(BUILD)/fuzz/fuzz-fdc -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -len_control=0 -timeout=10 \
 	    $(BUILD)/fuzz/corpus-fdc
+
+# One target per PC device (tests/fuzz/fuzz_pc.c, FUZZ_DEV names it), all
+# linked against one fuzzer-instrumented build of the core:
+#   make fuzz-dev-pic FUZZ_SECONDS=900   ... one of $(FUZZ_DEVICES)
+#   make fuzz FUZZ_SECONDS=900           every target, one after another
+# Seeds come from tests/fuzz/pc_seeds.py; inputs that once crashed a target
+# are kept in tests/fuzz/regress/<target>/, and make check replays both
+# (fuzz-replay).
+FUZZ_DEVICES := pic pit uart rtc ps2 pci apic acpi vga fwcfg dma
+FUZZ_LIB_FLAGS := -std=c11 -g -O1 -I. -D_DEFAULT_SOURCE -fsanitize=fuzzer-no-link,address,undefined \
+                  -fno-sanitize-recover=all
+FUZZ_CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/fuzzobj/%.o)
+FUZZ_CORE_LIB := $(BUILD)/fuzz/libcore.a
+
+$(BUILD)/fuzzobj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CLANG) $(FUZZ_LIB_FLAGS) -MMD -MP -c -o $@ $<
+
+$(FUZZ_CORE_LIB): $(FUZZ_CORE_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/fuzz/fuzz-dev-%: tests/fuzz/fuzz_pc.c $(FUZZ_CORE_LIB)
+	@mkdir -p $(@D)
+	$(FUZZ_CLANG) $(FUZZ_FLAGS) -DFUZZ_DEV='"$*"' -o $@ $< $(FUZZ_CORE_LIB) $(LDLIBS)
+
+.PHONY: fuzz $(FUZZ_DEVICES:%=fuzz-dev-%) fuzz-replay
+$(FUZZ_DEVICES:%=fuzz-dev-%): fuzz-dev-%: $(BUILD)/fuzz/fuzz-dev-%
+	@mkdir -p $(BUILD)/fuzz/corpus-dev-$*
+	@python3 tests/fuzz/pc_seeds.py $* $(BUILD)/fuzz/corpus-dev-$*
+	$(BUILD)/fuzz/fuzz-dev-$* -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+	    $(BUILD)/fuzz/corpus-dev-$* $(wildcard tests/fuzz/regress/dev-$*)
+
+fuzz: $(FUZZ_DEVICES:%=fuzz-dev-%) fuzz-qcow2 fuzz-ide fuzz-fdc fuzz-gdb fuzz-savestate
+
+# make check replays every device target's seeds and its kept crash inputs
+# (tests/fuzz/regress/dev-NAME/), built with gcc's ASan+UBSan against the
+# sanitizer library the unit tests use and tests/fuzz/replay_main.c in
+# place of libFuzzer: no fuzzer build, a few seconds.
+$(BUILD)/fuzz/replay-dev-%: tests/fuzz/fuzz_pc.c tests/fuzz/replay_main.c $(LIBPOPEK_SAN)
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) -I. -D_DEFAULT_SOURCE -DFUZZ_DEV='"$*"' -o $@ \
+	    tests/fuzz/fuzz_pc.c tests/fuzz/replay_main.c $(LIBPOPEK_SAN) $(LDLIBS)
+
+CHECKS += fuzz-replay
+fuzz-replay: $(FUZZ_DEVICES:%=$(BUILD)/fuzz/replay-dev-%)
+	@for d in $(FUZZ_DEVICES); do \
+	    rm -rf $(BUILD)/fuzz/replay-$$d && mkdir -p $(BUILD)/fuzz/replay-$$d && \
+	    python3 tests/fuzz/pc_seeds.py $$d $(BUILD)/fuzz/replay-$$d && \
+	    if [ -d tests/fuzz/regress/dev-$$d ]; then cp tests/fuzz/regress/dev-$$d/* $(BUILD)/fuzz/replay-$$d/; fi && \
+	    ASAN_OPTIONS=halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    $(BUILD)/fuzz/replay-dev-$$d $(BUILD)/fuzz/replay-$$d > $(BUILD)/fuzz/replay-$$d.log 2>&1 || \
+	    { tail -30 $(BUILD)/fuzz/replay-$$d.log; echo "fuzz-replay: dev-$$d failed"; exit 1; }; \
+	    echo "fuzz-replay: dev-$$d: $$(tail -1 $(BUILD)/fuzz/replay-$$d.log), no sanitizer report"; \
+	done
+
+-include $(FUZZ_CORE_OBJ:.o=.d)
