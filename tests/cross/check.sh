@@ -70,6 +70,7 @@ same() {
         die "$name: the output differs: diff $dir/$name.host.out $dir/$name.target.out"
     [ "$hcount" = "$tcount" ] || die "$name: $hcount instructions here, ${tcount:-none} on $arch"
     say "$name: exit $hrc, output equal ($(wc -c <"$dir/$name.host.out") bytes), $hcount instructions on both"
+    count=$hcount
 }
 
 say "guest kernels"
@@ -86,6 +87,11 @@ open(sys.argv[1] + "/expected", "wb").write(g["expected"]["x"]); print(g["image"
 same cbench --kernel "$cb"
 grep -qF "$(cat "$dir/cbench/expected")" "$dir/cbench.target.out" ||
     die "cbench: the checksum is not the host-built C's ($(cat "$dir/cbench/expected"))"
+# Results must not depend on how the run is cut into CPU slices.
+whole=$count
+same cbench-slices --kernel "$cb" --slice 4093
+[ "$count" = "$whole" ] || die "cbench: $count instructions with --slice 4093, $whole without"
+cmp -s "$dir/cbench.target.out" "$dir/cbench-slices.target.out" || die "cbench: --slice 4093 changes the output"
 
 if [ "${CROSS_LINUX:-0}" = 1 ]; then
     make --no-print-directory build/linux/vmlinuz build/linux/initrd-check.gz >/dev/null

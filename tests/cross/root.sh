@@ -45,7 +45,7 @@ closure=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflic
 debs="$dir.debs"
 rm -rf "$dir" "$debs"
 mkdir -p "$debs"
-# shellcheck disable=SC2086
+# shellcheck disable=SC2086,SC2116 # echo joins the list on one line
 (cd "$debs" && apt-get download -qq -o APT::Sandbox::User=root $closure) || die "apt-get download failed for: $(echo $closure)"
 mkdir -p "$dir"
 for d in "$debs"/*.deb; do

@@ -153,3 +153,28 @@ fuzz-replay: $(FUZZ_DEVICES:%=$(BUILD)/fuzz/replay-dev-%)
 	done
 
 -include $(FUZZ_CORE_OBJ:.o=.d)
+
+# Random guests at scale (tests/fuzz/guests.c): short random programs in
+# real, protected, paged and V86 mode on every model, in one process.
+#   make fuzz-long                 a million programs (GUESTS_LONG)
+# make check runs a few thousand on the sanitizer build (fuzz-guests).
+GUESTS_LONG  ?= 1000000
+GUESTS_CHECK ?= 3000
+$(BUILD)/fuzz/guests: $(BUILD)/obj/tests/fuzz/guests.o $(LIBPOPEK)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/fuzz/guests-san: $(BUILD)/san/tests/fuzz/guests.o $(LIBPOPEK_SAN)
+	@mkdir -p $(@D)
+	$(CC) -g $(SAN) -o $@ $^ $(LDLIBS)
+
+.PHONY: fuzz-long fuzz-guests
+fuzz-long: $(BUILD)/fuzz/guests
+	$(BUILD)/fuzz/guests --count $(GUESTS_LONG)
+
+CHECKS += fuzz-guests
+fuzz-guests: $(BUILD)/fuzz/guests-san
+	ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    $(BUILD)/fuzz/guests-san --count $(GUESTS_CHECK)
+
+-include $(BUILD)/obj/tests/fuzz/guests.d $(BUILD)/san/tests/fuzz/guests.d

@@ -36,9 +36,13 @@ def mmio_r(win, addr, size=4):
 
 
 def step(ns):
-    # fuzz_pc.c: up to 0xFFFFF ns, or with bit 31 up to 0x3FFFFFFF ns
-    assert ns <= 0x3FFFFFFF
-    return op(STEP, 0, ns if ns <= 0xFFFFF else ns | 0x80000000)
+    # fuzz_pc.c: up to 0xFFFFF ns, or with bit 31 up to 0x07FFFFFF ns; longer
+    # steps are several
+    out = b""
+    while ns > 0x07FFFFFF:
+        out += op(STEP, 0, 0x07FFFFFF | 0x80000000)
+        ns -= 0x07FFFFFF
+    return out + op(STEP, 0, ns if ns <= 0xFFFFF else ns | 0x80000000)
 
 
 def ram(addr, val):
