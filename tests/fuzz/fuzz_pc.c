@@ -128,6 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint32_t ram_size = m->cfg.ram_size;
     unsigned nports = count(dev->ports, 4), nmmio = count(dev->mmio, 2);
     static const unsigned sizes[4] = { 1, 2, 4, 4 };
+    uint64_t time_left = 1000000000; /* ns of guest time this input may use */
 
     for (size_t at = 0; at + 7 <= size; at += 7) {
         const uint8_t *op = data + at;
@@ -163,8 +164,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                  * 1 (20 ns) is 50 million calls per guest second, which
                  * took an ASan build past libFuzzer's 10 s limit with
                  * steps of up to a second (tests/fuzz/regress/dev-apic). */
-            clock_advance_to(&m->clock, m->clock.now + (val >> 31 ? val & 0x07FFFFFF : val & 0xFFFFF));
+        {
+            /* And at most a second in all per input: a PIT counting from
+             * 1 ends a period 1.19 million times a second. */
+            uint64_t ns = val >> 31 ? val & 0x07FFFFFF : val & 0xFFFFF;
+            if (ns > time_left)
+                ns = time_left;
+            time_left -= ns;
+            clock_advance_to(&m->clock, m->clock.now + ns);
             break;
+        }
         case 5: /* descriptors and buffers for DMA */
             bus_write(&m->bus, (off << 5 | (val >> 27)) & (ram_size - 4), val, 4);
             break;
