@@ -312,17 +312,27 @@ static bool fixed_bytes_match(const struct pci_device *d, const uint8_t *cfg)
     return true;
 }
 
+/* The first byte where a saved header differs from d's in bits no write
+ * could change, or -1: read-only bytes are the device's, not the state's. */
+static int readonly_mismatch(const struct pci_device *d, const uint8_t *cfg)
+{
+    for (unsigned i = 0; i < sizeof(d->config); i++)
+        if ((cfg[i] ^ d->config[i]) & ~(d->wmask[i] | d->w1cmask[i]))
+            return (int)i;
+    return -1;
+}
+
 void pci_config_load(struct pci_device *d, struct sv_reader *r)
 {
     uint8_t cfg[sizeof(d->config)];
     sv_get_bytes(r, cfg, sizeof(cfg));
     if (!sv_ok(r))
         return;
-    for (unsigned i = 0; i < sizeof(cfg); i++)
-        if ((cfg[i] ^ d->config[i]) & ~(d->wmask[i] | d->w1cmask[i])) {
-            sv_fail(r, "PCI configuration byte %02Xh is %02Xh, this machine's is %02Xh", i, cfg[i], d->config[i]);
-            return;
-        }
+    int i = readonly_mismatch(d, cfg);
+    if (i >= 0) {
+        sv_fail(r, "PCI configuration byte %02Xh is %02Xh, this machine's is %02Xh", i, cfg[i], d->config[i]);
+        return;
+    }
     memcpy(d->config, cfg, sizeof(cfg));
 }
 
@@ -363,14 +373,12 @@ void pci_load(struct pci_bus *pb, struct sv_reader *r, unsigned version)
                     PCI_FUNC(devfn));
             return;
         }
-        /* Read-only bytes are the device's, not the state's: a saved
-         * header may differ only where the guest could write. */
-        for (unsigned k = 0; k < sizeof(cfg); k++)
-            if ((cfg[k] ^ d->config[k]) & ~(d->wmask[k] | d->w1cmask[k])) {
-                sv_fail(r, "PCI function %02x.%u: configuration byte %02Xh is %02Xh, this machine's is %02Xh",
-                        PCI_SLOT(devfn), PCI_FUNC(devfn), k, cfg[k], d->config[k]);
-                return;
-            }
+        int k = readonly_mismatch(d, cfg);
+        if (k >= 0) {
+            sv_fail(r, "PCI function %02x.%u: configuration byte %02Xh is %02Xh, this machine's is %02Xh",
+                    PCI_SLOT(devfn), PCI_FUNC(devfn), k, cfg[k], d->config[k]);
+            return;
+        }
         uint8_t pin = cfg[PCI_INTERRUPT_PIN];
         if (!sv_check(r, !irq || (pin >= 1 && pin <= 4), "pci interrupt state"))
             return;
